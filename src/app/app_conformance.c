@@ -1,0 +1,208 @@
+/* The conformance app: what the official test suites of socketio/engine.io-protocol and
+ * socketio/socket.io-protocol expect of their server, so anyone can run them against sio.
+ * At /engine.io/: a plain Engine.IO server that echoes every message, with the suites'
+ * pingInterval 300 ms, pingTimeout 200 ms and maxPayload 1000000 (flags may override them).
+ * At /socket.io/ (or --path): the Socket.IO suite's server, as its README configures the Node
+ * one: connectTimeout 1000 ms, CORS for any origin; on each connection to "/" or "/custom" the
+ * socket is sent ["auth", <its CONNECT payload>]; "message" is echoed back as "message-back"
+ * (binary attachments included) and "message-with-ack" is acknowledged with its arguments.
+ *
+ * Beyond the suite, a few events let the end-to-end tests reach the rest of the API (they do
+ * not change what the suite sees):
+ *   "join" room / "leave" room         socket.join/leave, acknowledged with socket.rooms
+ *   "to-room" room, ...args            socket.to(room).emit("room-message", ...args)
+ *   "broadcast" ...args                io.emit("broadcast-message", ...args)
+ *   "ask" timeoutMs, ...args           socket.timeout(ms).emit("question", ...args, cb);
+ *                                      the result comes back as "answer" err, ...reply
+ *   "ask-all" timeoutMs, ...args       io.timeout(ms).emit("question", ...args, cb); the result
+ *                                      comes back as "answers" err, responses
+ *   "disconnect-me" close              socket.disconnect(close)
+ *   "count"                            acknowledged with the namespace's fetchSockets() size
+ * and two namespaces: "/guarded", whose middleware wants auth {"token":"secret"} (else
+ * CONNECT_ERROR "unauthorized" with data {"reason":"bad token"}), and dynamic namespaces
+ * matching ^/dyn-[0-9]+$ (io.of(/^\/dyn-\d+$/)), which behave like "/". */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/apps.h"
+
+static void echo(sio_engine_session *s, const uint8_t *data, size_t len, bool binary, void *ctx) {
+  (void)ctx;
+  sio_engine_send(s, data, len, binary);
+}
+
+/* --- the suite's server --- */
+
+static void on_connection(sio_socket *s, void *ctx) {
+  json_t *args = json_pack("[O]", sio_socket_auth(s));
+  sio_emit(s, "auth", args, NULL, 0);
+  json_decref(args);
+}
+
+static void on_message(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  sio_emit(s, "message-back", m->args, m->bins, m->nbins);
+}
+
+static void on_message_with_ack(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  if (ack) sio_ack_send(ack, m->args, m->bins, m->nbins);
+}
+
+/* --- the extras for the end-to-end tests --- */
+
+/* The arguments after the first `skip` ones (a new array sharing them). */
+static json_t *args_from(const sio_message *m, size_t skip) {
+  json_t *rest = json_array();
+  for (size_t i = skip; i < json_array_size(m->args); i++)
+    json_array_append(rest, json_array_get(m->args, i));
+  return rest;
+}
+
+static void ack_rooms(sio_socket *s, sio_ack *ack) {
+  if (!ack) return;
+  const char *rooms[64];
+  size_t n = sio_socket_rooms(s, rooms, 64);
+  json_t *list = json_array();
+  for (size_t i = 0; i < n && i < 64; i++) json_array_append_new(list, json_string(rooms[i]));
+  json_t *args = json_pack("[o]", list);
+  sio_ack_send(ack, args, NULL, 0);
+  json_decref(args);
+}
+
+static void on_join(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  const char *room = json_string_value(json_array_get(m->args, 0));
+  if (room) sio_join(s, room);
+  ack_rooms(s, ack);
+}
+
+static void on_leave(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  const char *room = json_string_value(json_array_get(m->args, 0));
+  if (room) sio_leave(s, room);
+  ack_rooms(s, ack);
+}
+
+static void on_to_room(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  const char *room = json_string_value(json_array_get(m->args, 0));
+  if (!room) return;
+  json_t *rest = args_from(m, 1);
+  sio_broadcast b = sio_broadcast_from(s);
+  sio_bc_to(&b, room);
+  sio_bc_emit(&b, "room-message", rest, m->bins, m->nbins);
+  json_decref(rest);
+}
+
+static void on_broadcast(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  sio_broadcast b = sio_broadcast_of(sio_socket_namespace(s));
+  sio_bc_emit(&b, "broadcast-message", m->args, m->bins, m->nbins);
+}
+
+static void on_answer(sio_socket *s, const char *err, const sio_message *reply, void *ctx) {
+  json_t *args = json_array();
+  json_array_append_new(args, err ? json_string(err) : json_null());
+  if (reply) json_array_extend(args, reply->args);
+  sio_emit(s, "answer", args, reply ? reply->bins : NULL, reply ? reply->nbins : 0);
+  json_decref(args);
+}
+
+static void on_ask(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  json_int_t ms = json_integer_value(json_array_get(m->args, 0));
+  json_t *rest = args_from(m, 1);
+  sio_emit_with_ack(s, "question", rest, m->bins, m->nbins, ms > 0 ? (unsigned)ms : 0,
+                    on_answer, NULL);
+  json_decref(rest);
+}
+
+/* The asker is held (sio_socket_ref) until the answers are in: it may have left by then. */
+static void on_answers(const char *err, json_t *responses, const sio_message *replies, size_t n,
+                       void *ctx) {
+  sio_socket *asker = ctx;
+  json_t *args = json_array();
+  json_array_append_new(args, err ? json_string(err) : json_null());
+  json_array_append(args, responses);
+  sio_emit(asker, "answers", args, NULL, 0);
+  json_decref(args);
+  sio_socket_unref(asker);
+}
+
+static void on_ask_all(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  json_int_t ms = json_integer_value(json_array_get(m->args, 0));
+  json_t *rest = args_from(m, 1);
+  sio_broadcast b = sio_broadcast_of(sio_socket_namespace(s));
+  sio_bc_timeout(&b, ms > 0 ? (unsigned)ms : 0);
+  sio_socket_ref(s);
+  if (sio_bc_emit_with_ack(&b, "question", rest, m->bins, m->nbins, on_answers, s) < 0)
+    sio_socket_unref(s);
+  json_decref(rest);
+}
+
+static void on_disconnect_me(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  sio_disconnect(s, json_is_true(json_array_get(m->args, 0)));
+}
+
+static void count_sockets(sio_socket *const *sockets, size_t n, void *ctx) { *(size_t *)ctx = n; }
+
+static void on_count(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  if (!ack) return;
+  size_t n = 0;
+  sio_broadcast b = sio_broadcast_of(sio_socket_namespace(s));
+  sio_bc_fetch_sockets(&b, count_sockets, &n);
+  json_t *args = json_pack("[I]", (json_int_t)n);
+  sio_ack_send(ack, args, NULL, 0);
+  json_decref(args);
+}
+
+static void guard(sio_socket *s, sio_next *next, void *ctx) {
+  const char *token = json_string_value(json_object_get(sio_socket_auth(s), "token"));
+  if (token && strcmp(token, "secret") == 0) {
+    sio_next_accept(next);
+    return;
+  }
+  json_t *data = json_pack("{ss}", "reason", "bad token");
+  sio_next_reject(next, "unauthorized", data);
+  json_decref(data);
+}
+
+static int serve(sio_namespace *nsp) {
+  static const struct {
+    const char *event;
+    sio_event_fn fn;
+  } events[] = {
+      {"message", on_message},     {"message-with-ack", on_message_with_ack},
+      {"join", on_join},           {"leave", on_leave},
+      {"to-room", on_to_room},     {"broadcast", on_broadcast},
+      {"ask", on_ask},             {"ask-all", on_ask_all},
+      {"disconnect-me", on_disconnect_me}, {"count", on_count},
+  };
+  if (!nsp || sio_on_connection(nsp, on_connection, NULL)) return -1;
+  for (size_t i = 0; i < sizeof events / sizeof *events; i++)
+    if (sio_on(nsp, events[i].event, events[i].fn, NULL)) return -1;
+  return 0;
+}
+
+int app_conformance_setup(sio_listener *l, const config *c) {
+  sio_engine_options o;
+  sio_engine_options_default(&o);
+  o.ping_interval_ms = 300;
+  o.ping_timeout_ms = 200;
+  app_engine_options(c, &o);
+  o.path = "/engine.io/";
+  static const sio_engine_handlers handlers = {.on_message = echo};
+  if (!sio_engine_attach(l, &o, &handlers, NULL)) return -1;
+
+  sio_server_options so;
+  sio_server_options_default(&so);
+  so.engine.ping_interval_ms = 300;
+  so.engine.ping_timeout_ms = 200;
+  static const char *const any_origin[] = {"*", NULL};
+  so.engine.cors_origins = any_origin;
+  app_engine_options(c, &so.engine);
+  so.engine.path = c->path ? c->path : "/socket.io/";
+  so.connect_timeout_ms = c->connect_timeout_ms ? c->connect_timeout_ms : 1000;
+  sio_server *io = sio_server_attach(l, &so);
+  if (!io) return -1;
+  sio_namespace *guarded = sio_of(io, "/guarded");
+  if (serve(sio_of(io, "/")) || serve(sio_of(io, "/custom")) ||
+      serve(sio_of_regex(io, "^/dyn-[0-9]+$")) || serve(guarded) ||
+      sio_use(guarded, guard, NULL))
+    return -1;
+  return 0;
+}

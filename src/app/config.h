@@ -1,0 +1,37 @@
+/* The server binary's configuration: command-line flags and SIO_* environment variables
+ * (flags win). Zero/NULL means "not given": each app applies its own defaults. */
+#ifndef SIO_APP_CONFIG_H
+#define SIO_APP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_MAX_ORIGINS 16
+
+typedef struct {
+  const char *app;              /* chat (default), conformance, bench */
+  const char *host;
+  int port;
+  const char *path;             /* Socket.IO path, "/socket.io/" */
+  unsigned ping_interval_ms;
+  unsigned ping_timeout_ms;
+  size_t max_payload;
+  size_t max_buffered;
+  unsigned connect_timeout_ms;
+  unsigned transports;          /* SIO_TRANSPORT_* mask; 0: both */
+  bool no_upgrades;
+  const char *cors_origins[CONFIG_MAX_ORIGINS + 1];
+  bool cors_credentials;
+  const char *tls_cert;
+  const char *tls_key;
+  unsigned max_connections;
+  const char *log_level;
+  const char *client_js;        /* path of socket.io.min.js to serve; NULL: search */
+  char *owned;                  /* storage behind values split from the environment */
+} config;
+
+/* Fills `c` from the environment then argv. Returns 0, 1 after printing help, -1 on error. */
+int config_parse(config *c, int argc, char **argv);
+void config_free(config *c);
+
+#endif

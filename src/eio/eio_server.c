@@ -1,0 +1,1111 @@
+/* Engine.IO v4 sessions and transports over libwebsockets.
+ *
+ * A session outlives the HTTP requests and WebSocket connections that carry it, and a request
+ * can outlive its session (a POST still arriving when the session times out). Both sides hold
+ * counted references: a request's state (eio_conn) keeps its session alive until the request
+ * ends, and a closed session only forgets its requests. Nothing is freed under a caller's feet.
+ *
+ * Outgoing frames wait in one queue per session, whatever the transport: WebSocket writes
+ * them one per frame when the socket is writable; long-polling sends all of them in the body of
+ * the next GET. */
+#include "eio/eio_server.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "http/query.h"
+#include "net/http.h"
+#include "net/fifo_timer.h"
+#include "util/base64.h"
+#include "util/log.h"
+#include "util/metrics.h"
+#include "util/random_id.h"
+#include "util/sbuf.h"
+#include "util/strmap.h"
+
+enum session_state { S_OPEN, S_CLOSING, S_CLOSED };
+enum conn_kind { C_NONE, C_GET, C_POST, C_WS, C_CANDIDATE, C_REPLY };
+
+#define WS_FRAMES_PER_WRITEABLE 32
+
+struct eio_server {
+  struct lws_context *context;
+  eio_options opts;
+  char *path;
+  char **cors_origins;
+  eio_handlers handlers;
+  void *ctx;
+  strmap sessions;       /* sid -> eio_session */
+  fifo_timer ping_wait;  /* armed for pingInterval: then a ping is sent */
+  fifo_timer pong_wait;  /* armed for pingTimeout after a ping: then the session dies */
+  fifo_timer upgrade_wait;
+};
+
+struct eio_session {
+  char sid[RANDOM_ID_LEN + 1];
+  uint8_t state;
+  uint8_t transport;        /* EIO_TRANSPORT_* */
+  bool pong_grace_used;     /* a non-pong packet extended the pong deadline once this cycle */
+  bool probed;              /* the upgrade candidate answered 2probe */
+  bool client_closed;       /* the client sent a close packet */
+  uint32_t refs;
+  eio_server *srv;
+  struct lws *ws;           /* the WebSocket carrying the session */
+  struct lws *get;          /* the held long-polling GET */
+  struct lws *post;         /* the POST being received */
+  struct lws *candidate;    /* a WebSocket that is upgrading the session */
+  fifo_timer_entry heartbeat;
+  fifo_timer_entry upgrade_timer;
+  eio_frame **queue;        /* ring buffer */
+  uint32_t q_head, q_len, q_cap;
+  size_t q_bytes;
+  void *user;
+  eio_handshake hs;
+  char *hs_store;           /* the strings of `hs` */
+};
+
+struct eio_conn {
+  eio_session *s;           /* counted reference, or NULL */
+  uint8_t kind;
+  bool reply_ready;         /* `reply` holds a complete response to write */
+  bool close_asked;         /* WebSocket: close at the next writeable */
+  bool rx_binary;
+  uint16_t reply_status;
+  const char *reply_type;   /* Content-Type, static string, or NULL */
+  sbuf *reply;              /* the response body */
+  sbuf *rx;                 /* POST body, or a fragmented WebSocket message */
+  char *origin;             /* the request's Origin when CORS is on */
+  char *acr_headers;        /* Access-Control-Request-Headers of a preflight */
+  struct lws *wsi;
+  eio_frame *probe_reply;   /* candidate: the 3probe to write */
+};
+
+size_t eio_conn_size(void) { return sizeof(struct eio_conn); }
+
+static const char *const error_messages[] = {
+    "Transport unknown", "Session ID unknown", "Bad handshake method",
+    "Bad request",       "Forbidden",          "Unsupported protocol version",
+};
+enum { E_TRANSPORT = 0, E_SID = 1, E_METHOD = 2, E_BAD = 3, E_FORBIDDEN = 4, E_VERSION = 5 };
+
+/* ------------------------------------------------------------------------------------------ */
+/* sessions                                                                                    */
+
+static void session_release(eio_session *s);
+static void session_close_now(eio_session *s, const char *reason);
+static void session_flush(eio_session *s);
+static void conn_reply(eio_conn *c, int status, const char *type, const void *body, size_t len);
+static void conn_reply_buf(eio_conn *c, int status, const char *type, sbuf *body);
+static void reply_init(sbuf *b);
+
+static eio_session *session_ref(eio_session *s) {
+  s->refs++;
+  return s;
+}
+
+static void conn_set_session(eio_conn *c, eio_session *s) {
+  if (c->s == s) return;
+  eio_session *old = c->s;
+  c->s = s ? session_ref(s) : NULL;
+  if (old) session_release(old);
+}
+
+static void queue_clear(eio_session *s) {
+  for (uint32_t i = 0; i < s->q_len; i++) eio_frame_unref(s->queue[(s->q_head + i) % s->q_cap]);
+  s->q_head = s->q_len = 0;
+  s->q_bytes = 0;
+}
+
+static void session_release(eio_session *s) {
+  if (--s->refs) return;
+  queue_clear(s);
+  free(s->queue);
+  free(s->hs_store);
+  free(s);
+}
+
+static eio_frame *queue_pop(eio_session *s) {
+  if (!s->q_len) return NULL;
+  eio_frame *f = s->queue[s->q_head];
+  s->q_head = (s->q_head + 1) % s->q_cap;
+  s->q_len--;
+  s->q_bytes -= eio_frame_len(f);
+  return f;
+}
+
+static bool queue_push(eio_session *s, eio_frame *f) {
+  if (s->q_len == s->q_cap) {
+    uint32_t cap = s->q_cap ? s->q_cap * 2 : 4;
+    eio_frame **q = malloc(cap * sizeof *q);
+    if (!q) return false;
+    for (uint32_t i = 0; i < s->q_len; i++) q[i] = s->queue[(s->q_head + i) % s->q_cap];
+    free(s->queue);
+    s->queue = q;
+    s->q_cap = cap;
+    s->q_head = 0;
+  }
+  s->queue[(s->q_head + s->q_len) % s->q_cap] = eio_frame_ref(f);
+  s->q_len++;
+  metrics.eio_packets_out++;
+  metrics.eio_bytes_out += eio_frame_len(f);
+  s->q_bytes += eio_frame_len(f);
+  return true;
+}
+
+static void wake(struct lws *wsi) {
+  if (wsi) lws_callback_on_writable(wsi);
+}
+
+/* Ends a WebSocket from outside its own callbacks: it closes at its next writeable event. */
+static void ws_close_async(struct lws *wsi) {
+  if (!wsi) return;
+  eio_conn *c = lws_wsi_user(wsi);
+  if (c) c->close_asked = true;
+  lws_callback_on_writable(wsi);
+}
+
+/* Answers the held GET with what is queued (or `control` if nothing is, when given). */
+static void answer_get(eio_session *s, eio_frame *control) {
+  struct lws *wsi = s->get;
+  if (!wsi) return;
+  eio_conn *c = lws_wsi_user(wsi);
+  s->get = NULL;
+  sbuf body;
+  reply_init(&body);
+  if (!s->q_len && control) {
+    sbuf_append(&body, eio_frame_data(control), eio_frame_len(control));
+  }
+  size_t total = s->q_len ? s->q_len - 1 : 0;
+  for (uint32_t i = 0; i < s->q_len; i++) {
+    eio_frame *f = s->queue[(s->q_head + i) % s->q_cap];
+    total += eio_payload_segment_len(eio_frame_binary(f), eio_frame_len(f));
+  }
+  if (s->q_len && sbuf_reserve(&body, total)) {
+    for (bool first = true; s->q_len; first = false) {
+      eio_frame *f = queue_pop(s);
+      uint8_t *p = body.data + body.len;
+      if (!first) *p++ = EIO_RECORD_SEPARATOR;
+      p = eio_payload_write_segment(p, eio_frame_binary(f), eio_frame_data(f), eio_frame_len(f));
+      body.len = (size_t)(p - body.data);
+      eio_frame_unref(f);
+    }
+  }
+  conn_reply_buf(c, 200, "text/plain; charset=UTF-8", &body);
+}
+
+/* Moves queued frames towards the client if its transport can take them now. */
+static void session_flush(eio_session *s) {
+  if (s->transport == EIO_TRANSPORT_WEBSOCKET) {
+    if (s->q_len) wake(s->ws);
+  } else if (s->get && s->q_len) {
+    answer_get(s, NULL);
+  }
+}
+
+static void heartbeat_arm_ping(eio_session *s) { fifo_timer_arm(&s->srv->ping_wait, &s->heartbeat); }
+
+static void on_ping_due(fifo_timer *q, fifo_timer_entry *e) {
+  eio_session *s = lws_container_of(e, eio_session, heartbeat);
+  if (s->state == S_CLOSING) { /* the client never came back for its close packet */
+    session_close_now(s, "forced close");
+    return;
+  }
+  s->pong_grace_used = false;
+  eio_session_send(s, eio_frame_control(EIO_PING));
+  fifo_timer_arm(&s->srv->pong_wait, &s->heartbeat);
+}
+
+static void on_pong_overdue(fifo_timer *q, fifo_timer_entry *e) {
+  eio_session *s = lws_container_of(e, eio_session, heartbeat);
+  session_close_now(s, s->state == S_CLOSING ? "forced close" : "ping timeout");
+}
+
+static void on_upgrade_overdue(fifo_timer *q, fifo_timer_entry *e) {
+  eio_session *s = lws_container_of(e, eio_session, upgrade_timer);
+  LOG_D("eio", "upgrade timed out sid=%s", s->sid);
+  ws_close_async(s->candidate);
+  s->candidate = NULL;
+  s->probed = false;
+}
+
+/* The session is over: it leaves the table, its transports are told, the layer above is told. */
+static void session_close_now(eio_session *s, const char *reason) {
+  if (s->state == S_CLOSED) return;
+  eio_server *srv = s->srv;
+  s->state = S_CLOSED;
+  fifo_timer_disarm(&s->heartbeat);
+  fifo_timer_disarm(&s->upgrade_timer);
+  strmap_remove(&srv->sessions, s->sid);
+  metrics.eio_sessions_closed++;
+  if (strcmp(reason, "parse error") == 0) metrics.eio_parse_errors++;
+  LOG_D("eio", "session closed sid=%s reason=\"%s\"", s->sid, reason);
+  queue_clear(s);
+  if (s->get) answer_get(s, eio_frame_control(s->client_closed ? EIO_NOOP : EIO_CLOSE));
+  if (s->post) {
+    eio_conn *c = lws_wsi_user(s->post);
+    if (!c->reply_ready) conn_reply(c, 400, NULL, NULL, 0);
+    s->post = NULL;
+  }
+  ws_close_async(s->ws);
+  ws_close_async(s->candidate);
+  s->ws = s->candidate = NULL;
+  if (srv->handlers.on_close) srv->handlers.on_close(s, reason, srv->ctx);
+  s->user = NULL;
+  session_release(s); /* the table's reference */
+}
+
+/* Closes after flushing, the way the reference's socket.close() waits for its buffer to drain.
+ * Over long-polling the close packet travels alone, in the response after the last data: a
+ * client that read it beside the data would act on the close first. */
+void eio_session_close(eio_session *s) {
+  if (s->state != S_OPEN) return;
+  s->state = S_CLOSING;
+  if (s->transport == EIO_TRANSPORT_WEBSOCKET) {
+    if (!s->q_len) session_close_now(s, "forced close");
+    else wake(s->ws); /* closes once drained */
+    return;
+  }
+  if (s->get) { /* a held GET means nothing is queued */
+    answer_get(s, eio_frame_control(EIO_CLOSE));
+    session_close_now(s, "forced close");
+  }
+}
+
+int eio_session_send(eio_session *s, eio_frame *f) {
+  if (s->state != S_OPEN) return -1;
+  if (s->q_bytes + eio_frame_len(f) > s->srv->opts.max_buffered) {
+    LOG_W("eio", "slow consumer cut off sid=%s buffered=%zu", s->sid, s->q_bytes);
+    metrics.eio_slow_consumer_disconnects++;
+    session_close_now(s, "transport error");
+    return -1;
+  }
+  if (!queue_push(s, f)) {
+    session_close_now(s, "transport error");
+    return -1;
+  }
+  session_flush(s);
+  return 0;
+}
+
+int eio_session_send_message(eio_session *s, const void *data, size_t len, bool binary) {
+  eio_frame *f = binary ? eio_frame_new(true, len) : eio_frame_text(EIO_MESSAGE, data, len);
+  if (!f) return -1;
+  if (binary && len) memcpy(eio_frame_data(f), data, len);
+  int r = eio_session_send(s, f);
+  eio_frame_unref(f);
+  return r;
+}
+
+bool eio_session_writable_now(const eio_session *s) {
+  if (s->state != S_OPEN || s->q_len) return false;
+  if (s->transport == EIO_TRANSPORT_WEBSOCKET) return s->ws && !lws_send_pipe_choked(s->ws);
+  return s->get != NULL;
+}
+
+const char *eio_session_id(const eio_session *s) { return s->sid; }
+void *eio_session_user(const eio_session *s) { return s->user; }
+void eio_session_set_user(eio_session *s, void *user) { s->user = user; }
+bool eio_session_is_websocket(const eio_session *s) { return s->transport == EIO_TRANSPORT_WEBSOCKET; }
+size_t eio_session_buffered(const eio_session *s) { return s->q_bytes; }
+const eio_handshake *eio_session_handshake(const eio_session *s) { return &s->hs; }
+
+/* Handles one decoded packet from the client, on whichever transport. */
+static void session_packet(eio_session *s, const eio_packet *p) {
+  if (s->state == S_CLOSED) return;
+  metrics.eio_packets_in++;
+  metrics.eio_bytes_in += p->len;
+  eio_server *srv = s->srv;
+  if (p->type != EIO_PONG && s->heartbeat.queue == &srv->pong_wait && !s->pong_grace_used) {
+    /* Any traffic proves the client alive: extend the pong deadline once per ping. */
+    s->pong_grace_used = true;
+    fifo_timer_arm(&srv->pong_wait, &s->heartbeat);
+  }
+  switch (p->type) {
+  case EIO_PONG:
+    if (s->state == S_OPEN) heartbeat_arm_ping(s);
+    break;
+  case EIO_PING: /* in v4 only the server pings */
+    session_close_now(s, "transport error");
+    break;
+  case EIO_CLOSE:
+    s->client_closed = true;
+    session_close_now(s, "transport close");
+    break;
+  case EIO_MESSAGE:
+    if (s->state == S_OPEN && srv->handlers.on_message)
+      srv->handlers.on_message(s, p->data, p->len, p->binary, srv->ctx);
+    break;
+  default: /* open, upgrade and noop mean nothing here */
+    break;
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* HTTP responses                                                                              */
+
+static void conn_reset(eio_conn *c) {
+  conn_set_session(c, NULL);
+  if (c->reply) sbuf_free(c->reply);
+  free(c->reply);
+  if (c->rx) sbuf_free(c->rx);
+  free(c->rx);
+  free(c->origin);
+  free(c->acr_headers);
+  eio_frame_unref(c->probe_reply);
+  struct lws *wsi = c->wsi;
+  memset(c, 0, sizeof *c);
+  c->wsi = wsi;
+}
+
+/* Response bodies keep LWS_PRE bytes of headroom in front: lws writes frame headers there
+ * (HTTP/2 over TLS, where a body is framed). */
+static void reply_init(sbuf *b) {
+  static const uint8_t headroom[LWS_PRE];
+  sbuf_init(b, 0);
+  sbuf_append(b, headroom, sizeof headroom);
+}
+
+/* Prepares a complete response from `body` (built with reply_init; taken over); it is written
+ * at the connection's next writeable event. */
+static void conn_reply_buf(eio_conn *c, int status, const char *type, sbuf *body) {
+  if (c->reply) {
+    sbuf_free(c->reply);
+  } else if (!(c->reply = malloc(sizeof *c->reply))) {
+    sbuf_free(body);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+    return;
+  }
+  *c->reply = *body;
+  c->reply_status = (uint16_t)status;
+  c->reply_type = type;
+  c->reply_ready = !body->failed;
+  if (body->failed) lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+  else lws_callback_on_writable(c->wsi);
+}
+
+static void conn_reply(eio_conn *c, int status, const char *type, const void *body, size_t len) {
+  sbuf b;
+  reply_init(&b);
+  sbuf_append(&b, body, len);
+  conn_reply_buf(c, status, type, &b);
+}
+
+static void conn_error(eio_conn *c, int code) {
+  char body[96];
+  int n = snprintf(body, sizeof body, "{\"code\":%d,\"message\":\"%s\"}", code, error_messages[code]);
+  conn_reply(c, code == E_FORBIDDEN ? 403 : 400, "application/json", body, (size_t)n);
+}
+
+static const char *cors_allowed_origin(const eio_server *srv, const char *origin, bool *vary) {
+  *vary = false;
+  if (!srv->cors_origins) return NULL;
+  for (char **o = srv->cors_origins; *o; o++) {
+    if (strcmp(*o, "*") == 0) return "*";
+  }
+  *vary = true;
+  if (!origin) return NULL;
+  for (char **o = srv->cors_origins; *o; o++) {
+    if (strcmp(*o, origin) == 0) return origin;
+  }
+  return NULL;
+}
+
+static int write_reply(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  uint8_t headers[LWS_PRE + 1024];
+  uint8_t *start = headers + LWS_PRE, *p = start, *end = headers + sizeof headers - 1;
+  size_t len = c->reply ? c->reply->len - LWS_PRE : 0;
+  bool preflight = c->kind == C_REPLY && c->reply_status == 204;
+  if (lws_add_http_common_headers(wsi, c->reply_status, c->reply_type, len, &p, end) ||
+      http_add_header(wsi, "cache-control", "no-store", &p, end) ||
+      http_add_connection_close(wsi, &p, end))
+    return -1;
+  bool vary;
+  const char *allow = cors_allowed_origin(srv, c->origin, &vary);
+  if (allow && http_add_header(wsi, "access-control-allow-origin", allow, &p, end)) return -1;
+  if (allow && srv->opts.cors_credentials &&
+      http_add_header(wsi, "access-control-allow-credentials", "true", &p, end))
+    return -1;
+  if (preflight) {
+    if (http_add_header(wsi, "access-control-allow-methods", "GET,HEAD,PUT,PATCH,POST,DELETE", &p, end))
+      return -1;
+    if (c->acr_headers && http_add_header(wsi, "access-control-allow-headers", c->acr_headers, &p, end))
+      return -1;
+  }
+  if (vary || preflight) {
+    const char *v = vary && preflight ? "Origin, Access-Control-Request-Headers"
+                    : vary            ? "Origin"
+                                      : "Access-Control-Request-Headers";
+    if (http_add_header(wsi, "vary", v, &p, end)) return -1;
+  }
+  if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+  int written = len ? lws_write(wsi, c->reply->data + LWS_PRE, len, LWS_WRITE_HTTP_FINAL) : 0;
+  /* lws keeps what the kernel did not take; an idle keep-alive connection keeps no buffer. */
+  sbuf_free(c->reply);
+  free(c->reply);
+  c->reply = NULL;
+  free(c->origin);
+  free(c->acr_headers);
+  c->origin = c->acr_headers = NULL;
+  if (written != (int)len) return -1;
+  c->reply_ready = false;
+  if (c->s && c->s->post == wsi) c->s->post = NULL;
+  conn_set_session(c, NULL);
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* requests                                                                                    */
+
+typedef struct {
+  query q;
+  const char *transport;
+  const char *sid;
+  bool eio4;
+} request_args;
+
+static int parse_args(struct lws *wsi, request_args *a) {
+  query_init(&a->q);
+  char frag[QUERY_MAX_BYTES];
+  /* lws hands out the arguments already split at '&' and percent-decoded, one per fragment;
+   * empty pairs ("a=1&&b=2") are empty fragments, and the total counts one separator between
+   * fragments, which tells where the list ends. */
+  int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS), seen = 0;
+  for (int i = 0; seen + i < total; i++) {
+    if (i >= 4 * QUERY_MAX_PARAMS) return -1;
+    int n = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+    seen += n;
+    if (n == 0) continue;
+    if (n >= (int)sizeof frag) return -1;
+    n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0 || query_add_pair(&a->q, frag, (size_t)n)) return -1;
+  }
+  a->transport = query_get(&a->q, "transport");
+  a->sid = query_get(&a->q, "sid");
+  if (a->sid && !*a->sid) a->sid = NULL;
+  const char *eio = query_get(&a->q, "EIO");
+  a->eio4 = eio && strcmp(eio, "4") == 0;
+  return 0;
+}
+
+static unsigned transport_bit(const char *name) {
+  if (!name) return 0;
+  if (strcmp(name, "polling") == 0) return EIO_TRANSPORT_POLLING;
+  if (strcmp(name, "websocket") == 0) return EIO_TRANSPORT_WEBSOCKET;
+  return 0;
+}
+
+static char *copy_header(struct lws *wsi, enum lws_token_indexes t) {
+  int n = lws_hdr_total_length(wsi, t);
+  if (n <= 0 || n > 4096) return NULL;
+  char *v = malloc((size_t)n + 1);
+  if (v && lws_hdr_copy(wsi, v, n + 1, t) < 0) {
+    free(v);
+    v = NULL;
+  }
+  return v;
+}
+
+/* Keeps what the upper layer may want to know of the handshake request, in one allocation. */
+static void capture_handshake(eio_session *s, struct lws *wsi, const request_args *a, bool secure) {
+  sbuf b;
+  sbuf_init(&b, 16384);
+  /* url */
+  sbuf_append_str(&b, s->srv->path);
+  for (unsigned i = 0; i < a->q.count; i++) {
+    sbuf_printf(&b, "%c%s=%s", i ? '&' : '?', a->q.params[i].key, a->q.params[i].value);
+  }
+  sbuf_append_byte(&b, 0);
+  size_t remote_at = b.len;
+  char peer[64] = "";
+  lws_get_peer_simple(wsi, peer, sizeof peer);
+  sbuf_append_str(&b, peer);
+  sbuf_append_byte(&b, 0);
+  size_t headers_at = b.len;
+  char value[4096];
+  for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+    if (t == WSI_TOKEN_GET_URI || t == WSI_TOKEN_POST_URI || t == WSI_TOKEN_OPTIONS_URI ||
+        t == WSI_TOKEN_HTTP_URI_ARGS ||
+        (t >= WSI_TOKEN_HTTP_COLON_METHOD && t <= WSI_TOKEN_HTTP_COLON_SCHEME))
+      continue;
+    const char *name = (const char *)lws_token_to_string((enum lws_token_indexes)t);
+    if (!name || !*name || name[0] == ':' || name[strlen(name) - 1] != ':') continue;
+    int n = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+    if (n <= 0 || n >= (int)sizeof value) continue;
+    if (lws_hdr_copy(wsi, value, sizeof value, (enum lws_token_indexes)t) < 0) continue;
+    sbuf_printf(&b, "%.*s: %s\r\n", (int)strlen(name) - 1, name, value);
+  }
+  sbuf_append_byte(&b, 0);
+  if (b.failed) {
+    sbuf_free(&b);
+    return;
+  }
+  s->hs_store = (char *)b.data;
+  s->hs.url = s->hs_store;
+  s->hs.remote_address = s->hs_store + remote_at;
+  s->hs.headers = s->hs_store + headers_at;
+  s->hs.secure = secure;
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  s->hs.issued_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static eio_session *session_new(eio_server *srv, unsigned transport) {
+  eio_session *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  if (!random_id(s->sid) || !strmap_put(&srv->sessions, s->sid, s)) {
+    free(s);
+    return NULL;
+  }
+  s->srv = srv;
+  s->refs = 1; /* the table's */
+  s->transport = (uint8_t)transport;
+  return s;
+}
+
+static void session_open(eio_session *s) {
+  eio_server *srv = s->srv;
+  char open[256];
+  bool can_upgrade = s->transport == EIO_TRANSPORT_POLLING && srv->opts.allow_upgrades &&
+                     (srv->opts.transports & EIO_TRANSPORT_WEBSOCKET);
+  int n = eio_open_frame(open, sizeof open, s->sid, can_upgrade, srv->opts.ping_interval_ms,
+                         srv->opts.ping_timeout_ms, srv->opts.max_payload);
+  eio_frame *f = n > 1 ? eio_frame_text(EIO_OPEN, open + 1, (size_t)n - 1) : NULL;
+  if (!f || queue_push(s, f) == false) {
+    eio_frame_unref(f);
+    session_close_now(s, "transport error");
+    return;
+  }
+  eio_frame_unref(f);
+  heartbeat_arm_ping(s);
+  metrics.eio_sessions_opened++;
+  LOG_D("eio", "session opened sid=%s transport=%s", s->sid,
+        s->transport == EIO_TRANSPORT_POLLING ? "polling" : "websocket");
+  if (srv->handlers.on_open) srv->handlers.on_open(s, srv->ctx);
+}
+
+/* A session whose pong deadline has passed is dead even if its timer has not fired yet: a
+ * request must not bring it back. */
+static eio_session *find_session(eio_server *srv, const char *sid) {
+  eio_session *s = strmap_get(&srv->sessions, sid);
+  if (s && s->heartbeat.queue == &srv->pong_wait && fifo_timer_overdue(&s->heartbeat)) {
+    session_close_now(s, "ping timeout");
+    s = NULL;
+  }
+  return s;
+}
+
+/* Reads the Origin (and preflight header) a CORS response will need. */
+static void capture_cors(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  if (!srv->cors_origins) return;
+  c->origin = copy_header(wsi, WSI_TOKEN_ORIGIN);
+}
+
+static bool origin_is_valid(struct lws *wsi) {
+  char origin[1024];
+  int n = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
+  for (int i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)origin[i];
+    if ((ch < 32 && ch != '\t') || ch == 127) return false;
+  }
+  return true;
+}
+
+int eio_http_request(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  conn_reset(c);
+  c->wsi = wsi;
+  c->kind = C_REPLY;
+  /* Held and long-running requests are timed by the session, not by lws. */
+  lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+  capture_cors(srv, wsi, c);
+  bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+  bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+  bool options = lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0;
+
+  request_args a;
+  if (parse_args(wsi, &a)) {
+    conn_error(c, E_BAD);
+    return 0;
+  }
+  if (options && srv->cors_origins) {
+    c->acr_headers = copy_header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+    conn_reply(c, 204, NULL, NULL, 0);
+    return 0;
+  }
+  unsigned t = transport_bit(a.transport);
+  if (!(t & srv->opts.transports)) {
+    conn_error(c, E_TRANSPORT);
+    return 0;
+  }
+  if (!origin_is_valid(wsi)) {
+    conn_error(c, E_BAD);
+    return 0;
+  }
+  if (!a.sid) {
+    if (!get) {
+      conn_error(c, E_METHOD);
+      return 0;
+    }
+    if (t == EIO_TRANSPORT_WEBSOCKET) { /* a WebSocket handshake needs an upgrade */
+      conn_error(c, E_BAD);
+      return 0;
+    }
+    if (!a.eio4) {
+      conn_error(c, E_VERSION);
+      return 0;
+    }
+    eio_session *s = session_new(srv, EIO_TRANSPORT_POLLING);
+    if (!s) {
+      conn_error(c, E_BAD);
+      return 0;
+    }
+    capture_handshake(s, wsi, &a, lws_is_ssl(wsi));
+    c->kind = C_GET;
+    conn_set_session(c, s);
+    s->get = wsi;
+    session_open(s);
+    session_flush(s);
+    return 0;
+  }
+
+  eio_session *s = find_session(srv, a.sid);
+  if (!s) {
+    conn_error(c, E_SID);
+    return 0;
+  }
+  if (t != s->transport || !a.eio4) {
+    conn_error(c, E_BAD);
+    return 0;
+  }
+  if (get) {
+    if (s->get) { /* overlapping polls: the reference ends the session */
+      conn_reply(c, 400, NULL, NULL, 0);
+      session_close_now(s, "transport error");
+      return 0;
+    }
+    c->kind = C_GET;
+    conn_set_session(c, s);
+    s->get = wsi;
+    if (s->state == S_CLOSING) { /* data first; the close packet in a response of its own */
+      bool drained = !s->q_len;
+      answer_get(s, eio_frame_control(EIO_CLOSE));
+      if (drained) session_close_now(s, "forced close");
+    } else if (s->q_len) {
+      answer_get(s, NULL);
+    } else if (s->probed) {
+      answer_get(s, eio_frame_control(EIO_NOOP)); /* let the client finish its upgrade */
+    }
+    return 0;
+  }
+  if (post) {
+    char ctype[64] = "";
+    lws_hdr_copy(wsi, ctype, sizeof ctype, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    if (s->post || strcmp(ctype, "application/octet-stream") == 0) {
+      conn_reply(c, 400, NULL, NULL, 0);
+      session_close_now(s, "transport error");
+      return 0;
+    }
+    char clen[32] = "";
+    if (lws_hdr_copy(wsi, clen, sizeof clen, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+        strtoull(clen, NULL, 10) > srv->opts.max_payload) {
+      conn_reply(c, 413, NULL, NULL, 0);
+      session_close_now(s, "transport error");
+      return 0;
+    }
+    c->kind = C_POST;
+    conn_set_session(c, s);
+    s->post = wsi;
+    return 0;
+  }
+  conn_reply(c, 500, NULL, NULL, 0); /* any other method on a session, as the reference */
+  return 0;
+}
+
+int eio_http_body(eio_server *srv, struct lws *wsi, eio_conn *c, const void *in, size_t len) {
+  if (c->kind != C_POST || !c->s || c->reply_ready) return 0;
+  if (!c->rx) {
+    c->rx = malloc(sizeof *c->rx);
+    if (!c->rx) return -1;
+    sbuf_init(c->rx, srv->opts.max_payload);
+  }
+  if (!sbuf_append(c->rx, in, len)) {
+    eio_session *s = c->s;
+    conn_reply(c, 413, NULL, NULL, 0);
+    s->post = NULL;
+    session_close_now(s, "transport error");
+  }
+  return 0;
+}
+
+int eio_http_body_done(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  if (c->kind != C_POST || c->reply_ready) return 0;
+  eio_session *s = c->s;
+  if (!s || s->state == S_CLOSED) {
+    conn_error(c, E_SID);
+    return 0;
+  }
+  s->post = NULL;
+  uint8_t empty = 0;
+  eio_payload_reader r;
+  eio_payload_reader_init(&r, c->rx ? c->rx->data : &empty, c->rx ? c->rx->len : 0);
+  eio_packet p;
+  int n = 0;
+  session_ref(s); /* handlers may close the session */
+  while (s->state != S_CLOSED && (n = eio_payload_next(&r, &p)) > 0) session_packet(s, &p);
+  if (s->state != S_CLOSED && n < 0) session_close_now(s, "parse error");
+  session_release(s);
+  if (c->rx) {
+    sbuf_free(c->rx);
+    free(c->rx);
+    c->rx = NULL;
+  }
+  /* Even a malformed payload (which ended the session) is answered "ok", as the reference
+   * does: the client learns of the closed session on its next request. */
+  conn_reply(c, 200, "text/html", "ok", 2);
+  return 0;
+}
+
+int eio_http_writeable(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  if (!c->reply_ready) return 0;
+  return write_reply(srv, wsi, c);
+}
+
+void eio_http_closed(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  eio_session *s = c->s;
+  if (s && s->state != S_CLOSED && (s->get == wsi || s->post == wsi)) {
+    if (s->get == wsi) s->get = NULL;
+    if (s->post == wsi) s->post = NULL;
+    session_close_now(s, "transport error"); /* the request was abandoned */
+  }
+  conn_reset(c);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* WebSocket                                                                                   */
+
+/* Rejects an upgrade the way the reference does: a bare 400 with the message as text/html. */
+static int reject_upgrade(struct lws *wsi, int code) {
+  uint8_t buf[LWS_PRE + 512];
+  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  const char *msg = error_messages[code];
+  size_t len = strlen(msg);
+  if (lws_add_http_header_status(wsi, 400, &p, end) ||
+      lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                  (const unsigned char *)"close", 5, &p, end) ||
+      lws_add_http_header_content_length(wsi, len, &p, end) ||
+      lws_add_http_header_by_name(wsi, (const unsigned char *)"content-type:",
+                                  (const unsigned char *)"text/html", 9, &p, end) ||
+      lws_finalize_http_header(wsi, &p, end))
+    return 1;
+  memcpy(p, msg, len);
+  p += len;
+  lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL);
+  return 1;
+}
+
+/* Validation happens twice: here, where a refusal can still be an HTTP response, and again
+ * when the connection is established (the session may have changed in between, and lws does
+ * not promise that the per-connection state set here survives the switch of protocol). */
+static int ws_check(eio_server *srv, struct lws *wsi, request_args *a, eio_session **found) {
+  *found = NULL;
+  if (parse_args(wsi, a)) return E_BAD;
+  unsigned t = transport_bit(a->transport);
+  if (t != EIO_TRANSPORT_WEBSOCKET || !(t & srv->opts.transports)) return E_TRANSPORT;
+  if (!origin_is_valid(wsi)) return E_BAD;
+  if (!a->sid) return a->eio4 ? -1 : E_VERSION;
+  eio_session *s = find_session(srv, a->sid);
+  if (!s) return E_SID;
+  if (!a->eio4) return E_BAD;
+  *found = s;
+  return -1;
+}
+
+/* Only an open polling session that is not already upgrading can move to WebSocket; like the
+ * reference, a WebSocket that cannot is accepted and then closed at once. */
+static bool can_upgrade(const eio_server *srv, const eio_session *s) {
+  return s->state == S_OPEN && s->transport == EIO_TRANSPORT_POLLING && !s->candidate &&
+         srv->opts.allow_upgrades;
+}
+
+int eio_ws_confirm(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  request_args a;
+  eio_session *s;
+  int err = ws_check(srv, wsi, &a, &s);
+  return err >= 0 ? reject_upgrade(wsi, err) : 0;
+}
+
+int eio_ws_established(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  conn_reset(c); /* the area may still hold an earlier HTTP request's state */
+  c->wsi = wsi;
+  request_args a;
+  eio_session *s;
+  if (ws_check(srv, wsi, &a, &s) >= 0) return -1;
+  if (s) { /* an upgrade of a polling session */
+    if (!can_upgrade(srv, s)) return -1;
+    c->kind = C_CANDIDATE;
+    conn_set_session(c, s);
+    s->candidate = wsi;
+    fifo_timer_arm(&srv->upgrade_wait, &s->upgrade_timer);
+    return 0;
+  }
+  s = session_new(srv, EIO_TRANSPORT_WEBSOCKET);
+  if (!s) return -1;
+  capture_handshake(s, wsi, &a, lws_is_ssl(wsi));
+  c->kind = C_WS;
+  conn_set_session(c, s);
+  s->ws = wsi;
+  session_open(s);
+  session_flush(s);
+  return 0;
+}
+
+/* The upgrade candidate speaks: "2probe" is answered "3probe", then "5" completes the move. */
+static int candidate_message(eio_session *s, eio_conn *c, const uint8_t *data, size_t len,
+                             bool binary) {
+  eio_packet p;
+  if (binary || eio_decode_text(data, len, &p)) return -1;
+  if (p.type == EIO_PING && p.len == 5 && memcmp(p.data, "probe", 5) == 0) {
+    eio_frame_unref(c->probe_reply);
+    c->probe_reply = eio_frame_text(EIO_PONG, "probe", 5);
+    lws_callback_on_writable(c->wsi);
+    s->probed = true;
+    /* End the pending poll so that the client can send its upgrade packet. */
+    if (s->get && !s->q_len) answer_get(s, eio_frame_control(EIO_NOOP));
+    return 0;
+  }
+  if (p.type == EIO_UPGRADE && s->state != S_CLOSED) {
+    fifo_timer_disarm(&s->upgrade_timer);
+    if (s->get) answer_get(s, eio_frame_control(EIO_NOOP));
+    s->candidate = NULL;
+    s->probed = false;
+    s->ws = c->wsi;
+    s->transport = EIO_TRANSPORT_WEBSOCKET;
+    c->kind = C_WS;
+    LOG_D("eio", "session upgraded sid=%s", s->sid);
+    metrics.eio_upgrades++;
+    if (s->state == S_CLOSING && !s->q_len) session_close_now(s, "forced close");
+    else session_flush(s);
+    return 0;
+  }
+  return -1;
+}
+
+static int ws_message(eio_session *s, eio_conn *c, const uint8_t *data, size_t len, bool binary) {
+  if (c->kind == C_CANDIDATE) return candidate_message(s, c, data, len, binary);
+  if (binary) {
+    eio_packet p = {.type = EIO_MESSAGE, .binary = true, .data = data, .len = len};
+    session_packet(s, &p);
+    return 0;
+  }
+  if (len && data[0] == 'b') { /* a binary message as base64 text, as the reference accepts */
+    uint8_t *raw = malloc(len);
+    long n = raw ? base64_decode(raw, data + 1, len - 1) : -1;
+    if (n >= 0) {
+      eio_packet p = {.type = EIO_MESSAGE, .binary = true, .data = raw, .len = (size_t)n};
+      session_packet(s, &p);
+    }
+    free(raw);
+    if (n >= 0) return 0;
+  } else {
+    eio_packet p;
+    if (eio_decode_text(data, len, &p) == 0) {
+      session_packet(s, &p);
+      return 0;
+    }
+  }
+  session_close_now(s, "parse error");
+  return -1;
+}
+
+int eio_ws_receive(eio_server *srv, struct lws *wsi, eio_conn *c, const void *in, size_t len) {
+  eio_session *s = c->s;
+  if (!s || s->state == S_CLOSED || c->close_asked) return -1;
+  bool first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+  size_t max = srv->opts.max_payload;
+  if (first) c->rx_binary = lws_frame_is_binary(wsi);
+  if (first && final) { /* the common case: a whole message in one piece, no copy */
+    if (len > max) goto too_big;
+    session_ref(s);
+    int r = ws_message(s, c, in, len, c->rx_binary);
+    session_release(s);
+    return r;
+  }
+  if (!c->rx) {
+    c->rx = malloc(sizeof *c->rx);
+    if (!c->rx) return -1;
+    sbuf_init(c->rx, max);
+  }
+  if (first) {
+    c->rx->len = 0;
+    c->rx->failed = false;
+  }
+  if (!sbuf_append(c->rx, in, len)) goto too_big;
+  if (!final) return 0;
+  session_ref(s);
+  int r = ws_message(s, c, c->rx->data, c->rx->len, c->rx_binary);
+  session_release(s);
+  sbuf_free(c->rx); /* do not keep a large buffer on an idle connection */
+  free(c->rx);
+  c->rx = NULL;
+  return r;
+
+too_big:
+  lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+  if (c->kind == C_WS) session_close_now(s, "transport error");
+  return -1;
+}
+
+int eio_ws_writeable(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  if (c->close_asked) {
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+    return -1;
+  }
+  eio_session *s = c->s;
+  if (!s || s->state == S_CLOSED) return -1;
+  if (c->probe_reply) {
+    eio_frame *f = c->probe_reply;
+    c->probe_reply = NULL;
+    int n = lws_write(wsi, eio_frame_data(f), eio_frame_len(f), LWS_WRITE_TEXT);
+    eio_frame_unref(f);
+    return n < 0 ? -1 : 0;
+  }
+  if (s->ws != wsi) return 0;
+  for (int i = 0; i < WS_FRAMES_PER_WRITEABLE && s->q_len; i++) {
+    if (i && lws_send_pipe_choked(wsi)) break;
+    eio_frame *f = queue_pop(s);
+    int n = lws_write(wsi, eio_frame_data(f), eio_frame_len(f),
+                      eio_frame_binary(f) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    eio_frame_unref(f);
+    if (n < 0) {
+      session_close_now(s, "transport error");
+      return -1;
+    }
+  }
+  if (s->q_len) {
+    lws_callback_on_writable(wsi);
+  } else if (s->state == S_CLOSING) {
+    session_close_now(s, "forced close");
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+    return -1;
+  }
+  return 0;
+}
+
+void eio_ws_closed(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  eio_session *s = c->s;
+  if (s) {
+    if (s->candidate == wsi) {
+      s->candidate = NULL;
+      s->probed = false;
+      fifo_timer_disarm(&s->upgrade_timer);
+    } else if (s->ws == wsi) {
+      s->ws = NULL;
+      session_close_now(s, "transport close");
+    }
+  }
+  conn_reset(c);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the server                                                                                  */
+
+void eio_options_default(eio_options *o) {
+  *o = (eio_options){
+      .path = "/engine.io/",
+      .ping_interval_ms = 25000,
+      .ping_timeout_ms = 20000,
+      .upgrade_timeout_ms = 10000,
+      .max_payload = 1000000,
+      .max_buffered = 16u << 20,
+      .transports = EIO_TRANSPORT_POLLING | EIO_TRANSPORT_WEBSOCKET,
+      .allow_upgrades = true,
+  };
+}
+
+/* Gauges computed at scrape time: a walk over the sessions costs nothing between scrapes. */
+static void collect(void *ctx, sbuf *out) {
+  eio_server *srv = ctx;
+  size_t n[2] = {0, 0}, pos = 0, buffered = 0;
+  void *v;
+  while (strmap_next(&srv->sessions, &pos, NULL, &v)) {
+    eio_session *s = v;
+    n[s->transport == EIO_TRANSPORT_WEBSOCKET]++;
+    buffered += s->q_bytes;
+  }
+  static const char *const help = "open Engine.IO sessions";
+  char labels[160];
+  snprintf(labels, sizeof labels, "path=\"%s\",transport=\"polling\"", srv->path);
+  metrics_write_gauge(out, "sio_eio_sessions", help, labels, (double)n[0]);
+  snprintf(labels, sizeof labels, "path=\"%s\",transport=\"websocket\"", srv->path);
+  metrics_write_gauge(out, "sio_eio_sessions", NULL, labels, (double)n[1]);
+  snprintf(labels, sizeof labels, "path=\"%s\"", srv->path);
+  metrics_write_gauge(out, "sio_eio_buffered_bytes", "bytes queued for clients", labels,
+                      (double)buffered);
+}
+
+eio_server *eio_server_new(struct lws_context *context, const eio_options *opts,
+                           const eio_handlers *handlers, void *ctx) {
+  eio_server *srv = calloc(1, sizeof *srv);
+  if (!srv) return NULL;
+  srv->context = context;
+  srv->opts = *opts;
+  srv->path = strdup(opts->path);
+  srv->opts.path = srv->path;
+  if (opts->cors_origins) {
+    size_t n = 0;
+    while (opts->cors_origins[n]) n++;
+    srv->cors_origins = calloc(n + 1, sizeof *srv->cors_origins);
+    for (size_t i = 0; srv->cors_origins && i < n; i++)
+      srv->cors_origins[i] = strdup(opts->cors_origins[i]);
+  }
+  srv->opts.cors_origins = NULL;
+  srv->handlers = *handlers;
+  srv->ctx = ctx;
+  strmap_init(&srv->sessions);
+  fifo_timer_init(&srv->ping_wait, context, (int64_t)opts->ping_interval_ms * 1000, on_ping_due, srv);
+  fifo_timer_init(&srv->pong_wait, context, (int64_t)opts->ping_timeout_ms * 1000, on_pong_overdue,
+                  srv);
+  fifo_timer_init(&srv->upgrade_wait, context, (int64_t)opts->upgrade_timeout_ms * 1000,
+                  on_upgrade_overdue, srv);
+  metrics_add_collector(collect, srv);
+  return srv;
+}
+
+void eio_server_close_all(eio_server *srv, const char *reason) {
+  /* Closing removes from the table: collect first. */
+  size_t n = srv->sessions.count, i = 0, pos = 0;
+  if (!n) return;
+  eio_session **all = malloc(n * sizeof *all);
+  if (!all) return;
+  void *v;
+  while (i < n && strmap_next(&srv->sessions, &pos, NULL, &v)) all[i++] = session_ref(v);
+  for (size_t k = 0; k < i; k++) {
+    if (reason) session_close_now(all[k], reason);
+    else eio_session_close(all[k]);
+    session_release(all[k]);
+  }
+  free(all);
+}
+
+void eio_server_stop(eio_server *srv) {
+  eio_server_close_all(srv, "server shutting down");
+  fifo_timer_destroy(&srv->ping_wait);
+  fifo_timer_destroy(&srv->pong_wait);
+  fifo_timer_destroy(&srv->upgrade_wait);
+}
+
+void eio_server_free(eio_server *srv) {
+  if (!srv) return;
+  metrics_remove_collector(collect, srv);
+  strmap_free(&srv->sessions);
+  for (char **o = srv->cors_origins; o && *o; o++) free(*o);
+  free(srv->cors_origins);
+  free(srv->path);
+  free(srv);
+}
+
+const eio_options *eio_server_options(const eio_server *srv) { return &srv->opts; }
+size_t eio_server_session_count(const eio_server *srv) { return srv->sessions.count; }
