@@ -71,6 +71,13 @@ static int serve(sio_listener *l, const char *route, const char *type, const cha
 }
 
 int app_serve_client(sio_listener *l, const config *c, const char *sio_path) {
+  /* "/socket.io" means "/socket.io/", as for the endpoint (and the reference). */
+  char prefix[256];
+  size_t plen = strlen(sio_path);
+  if (snprintf(prefix, sizeof prefix, "%s%s", sio_path,
+               plen && sio_path[plen - 1] == '/' ? "" : "/") >= (int)sizeof prefix)
+    return -1;
+
   char exe_candidate[PATH_MAX];
   const char *candidates[3];
   size_t ncandidates = 0;
@@ -95,38 +102,38 @@ int app_serve_client(sio_listener *l, const config *c, const char *sio_path) {
     if (err != ENOENT) break;
   }
 
-  /* "/socket.io/" and "/socket.io" both serve at "/socket.io/socket.io.js", as the reference. */
-  size_t plen = strlen(sio_path);
-  if (plen && sio_path[plen - 1] == '/') plen--;
-  char js_route[512], min_route[512], map_route[512];
-  if (snprintf(js_route, sizeof js_route, "%.*s/socket.io.js", (int)plen, sio_path) >=
-          (int)sizeof js_route ||
-      snprintf(min_route, sizeof min_route, "%.*s/socket.io.min.js", (int)plen, sio_path) >=
-          (int)sizeof min_route ||
-      snprintf(map_route, sizeof map_route, "%.*s/socket.io.min.js.map", (int)plen, sio_path) >=
-          (int)sizeof map_route) {
-    free(js);
-    return -1;
-  }
-
   char *map = NULL;
   size_t map_len = 0;
   if (js) {
     char map_file[PATH_MAX];
     if (snprintf(map_file, sizeof map_file, "%s.map", file) < (int)sizeof map_file)
       map = read_file(map_file, &map_len);
-    LOG_I("app", "serving the socket.io client at %s file=%s%s", js_route, file,
+    LOG_I("app", "serving the socket.io client at %ssocket.io.js file=%s%s", prefix, file,
           map ? "" : " (no source map)");
   } else if (c->client_js || err != ENOENT) {
-    LOG_W("app", "cannot read the socket.io client bundle, %s will answer 404 file=%s error=%s",
-          js_route, file, strerror(err));
+    LOG_W("app", "cannot read the socket.io client bundle, %ssocket.io.js will answer 404 "
+                 "file=%s error=%s", prefix, file, strerror(err));
   } else {
     LOG_W("app", "no socket.io client bundle found (run scripts/client-bundle or use "
-                 "--client-js), %s will answer 404", js_route);
+                 "--client-js), %ssocket.io.js will answer 404", prefix);
   }
 
-  int rc = serve(l, js_route, js_type, js, js_len) || serve(l, min_route, js_type, js, js_len) ||
-           serve(l, map_route, map_type, map, map_len);
+  /* The reference serves socket.io.js unminified; one minified copy serves both names (its
+   * sourceMappingURL, relative, finds the map either way). */
+  static const struct {
+    const char *name;
+    bool map;
+  } files[] = {{"socket.io.js", false}, {"socket.io.min.js", false}, {"socket.io.min.js.map", true}};
+  int rc = 0;
+  for (size_t i = 0; i < sizeof files / sizeof *files && !rc; i++) {
+    char route[sizeof prefix + 32];
+    if (snprintf(route, sizeof route, "%s%s", prefix, files[i].name) >= (int)sizeof route)
+      rc = -1;
+    else if (files[i].map)
+      rc = serve(l, route, map_type, map, map_len);
+    else
+      rc = serve(l, route, js_type, js, js_len);
+  }
   free(js);
   free(map);
   return rc ? -1 : 0;

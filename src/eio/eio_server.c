@@ -1009,6 +1009,20 @@ void eio_ws_closed(eio_server *srv, struct lws *wsi, eio_conn *c) {
   conn_reset(c);
 }
 
+void eio_conn_destroyed(struct lws *wsi, eio_conn *c) {
+  eio_session *s = c->s;
+  if (s) {
+    if (s->get == wsi) s->get = NULL;
+    if (s->post == wsi) s->post = NULL;
+    if (s->candidate == wsi) s->candidate = NULL;
+    if (s->ws == wsi) {
+      s->ws = NULL;
+      session_close_now(s, "transport close");
+    }
+  }
+  conn_reset(c);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* the server                                                                                  */
 

@@ -90,5 +90,8 @@ int eio_ws_established(eio_server *srv, struct lws *wsi, eio_conn *c);
 int eio_ws_receive(eio_server *srv, struct lws *wsi, eio_conn *c, const void *in, size_t len);
 int eio_ws_writeable(eio_server *srv, struct lws *wsi, eio_conn *c);
 void eio_ws_closed(eio_server *srv, struct lws *wsi, eio_conn *c);
+/* The connection is being destroyed (LWS_CALLBACK_WSI_DESTROY): lws does not always say
+ * "closed" first (not when the context goes down), so whatever the state still holds goes. */
+void eio_conn_destroyed(struct lws *wsi, eio_conn *c);
 
 #endif

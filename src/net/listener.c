@@ -100,6 +100,14 @@ static route *find_route(sio_listener *l, const char *path) {
   return prefix;
 }
 
+static void conn_clear(conn *c) {
+  if (c->body) {
+    sbuf_free(c->body);
+    free(c->body);
+    c->body = NULL;
+  }
+}
+
 static int write_simple(struct lws *wsi, conn *c) {
   uint8_t headers[LWS_PRE + 512];
   uint8_t *start = headers + LWS_PRE, *p = start, *end = headers + sizeof headers - 1;
@@ -119,7 +127,9 @@ static int write_simple(struct lws *wsi, conn *c) {
       lws_finalize_write_http_header(wsi, start, &p, end))
     return -1;
   /* lws keeps what the kernel does not take at once and sends it before the next writeable. */
-  if (len && lws_write(wsi, (uint8_t *)body, len, LWS_WRITE_HTTP_FINAL) != (int)len) return -1;
+  int written = len ? lws_write(wsi, (uint8_t *)body, len, LWS_WRITE_HTTP_FINAL) : 0;
+  conn_clear(c); /* lws keeps what the kernel did not take */
+  if (written != (int)len) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -128,14 +138,6 @@ static void simple_reply(struct lws *wsi, conn *c, int status, const char *type)
   c->content_type = type;
   c->reply_ready = true;
   lws_callback_on_writable(wsi);
-}
-
-static void conn_clear(conn *c) {
-  if (c->body) {
-    sbuf_free(c->body);
-    free(c->body);
-    c->body = NULL;
-  }
 }
 
 static int on_http(sio_listener *l, struct lws *wsi, conn *c, const char *path) {
@@ -191,6 +193,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return 0;
   case LWS_CALLBACK_WSI_DESTROY:
     if (l && l->connections) l->connections--;
+    if (c) {
+      conn_clear(c);
+      eio_conn_destroyed(wsi, conn_eio(c));
+    }
     return 0;
 
   case LWS_CALLBACK_HTTP:
