@@ -34,15 +34,21 @@ typedef struct {
   const char *tls_cert;        /* PEM paths: both set serves https/wss */
   const char *tls_key;
   unsigned max_connections;    /* refused beyond this; 0: from the process fd limit */
+  unsigned drain_timeout_ms;   /* graceful shutdown: longest wait for sessions to close: 5000 */
 } sio_listener_options;
 
 void sio_listener_options_default(sio_listener_options *o);
 /* Binds the port. NULL on failure (logged). */
 sio_listener *sio_listener_new(const sio_listener_options *o);
-/* Runs the loop until sio_listener_stop() or SIGINT/SIGTERM. Returns 0. */
+/* Runs the loop until stopped. Returns 0. */
 int sio_listener_run(sio_listener *l);
-/* Asks the loop to stop (safe from a signal handler or a callback). */
+/* Stops the loop, safe from a signal handler or a callback (SIGINT and SIGTERM call it). The
+ * first call drains: new connections are refused and every session flushes what it has queued
+ * and closes ("server shutting down": clients reconnect, elsewhere behind a balancer); the loop
+ * ends when they are gone or after drain_timeout_ms. A second call stops at once. */
 void sio_listener_stop(sio_listener *l);
+/* True once a drain has started (for a readiness probe). */
+bool sio_listener_draining(const sio_listener *l);
 /* Frees the listener and everything attached to it. */
 void sio_listener_free(sio_listener *l);
 /* Serves `body` (copied) at exactly `path` with GET. */
@@ -340,7 +346,8 @@ typedef void (*sio_bc_ack_fn)(const char *err, json_t *responses, const sio_mess
 int sio_bc_emit_with_ack(sio_broadcast *b, const char *event, json_t *args,
                          const sio_bytes *bins, size_t nbins, sio_bc_ack_fn cb, void *ctx);
 /* .fetchSockets(): `cb` gets the matching sockets (valid during the call; sio_socket_ref() to
- * keep one). Not available on a parent namespace (returns -1). */
+ * keep one). Not available on a parent namespace (returns -1). Without a cluster `cb` runs
+ * before this returns; with one, once the other servers have answered (see Scale-out). */
 typedef void (*sio_fetch_fn)(sio_socket *const *sockets, size_t n, void *ctx);
 int sio_bc_fetch_sockets(sio_broadcast *b, sio_fetch_fn cb, void *ctx);
 /* .socketsJoin(room) / .socketsLeave(room) / .disconnectSockets(close). */
@@ -348,9 +355,88 @@ int sio_bc_sockets_join(sio_broadcast *b, const char *room);
 int sio_bc_sockets_leave(sio_broadcast *b, const char *room);
 int sio_bc_disconnect_sockets(sio_broadcast *b, bool close);
 
-/* nsp.serverSideEmit(event, ...args): to the other servers of a cluster; with the in-memory
- * adapter there are none, so nothing is sent (returns 0). */
+/* nsp.serverSideEmit(event, ...args): to the other servers of a cluster (see Scale-out);
+ * with the in-memory adapter there are none, so nothing is sent (returns 0). Reserved names:
+ * connect, connection, new_namespace. */
 int sio_server_side_emit(sio_namespace *nsp, const char *event, json_t *args);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Scale-out                                                                                 */
+/*
+ * Several servers form one cluster through Redis pub/sub, speaking the wire format of Node's
+ * @socket.io/redis-adapter 8.x, so a cluster may mix sio and socket.io 4.x servers, and
+ * @socket.io/redis-emitter 5.x (or any compatible emitter) can emit to sio's clients.
+ *
+ * With a cluster attached, the broadcast operator works cluster-wide unless sio_bc_local()
+ * is used: sio_bc_emit (rooms, exceptions, volatile), sio_bc_emit_with_ack (client counts and
+ * replies gathered from every server), sio_bc_fetch_sockets, sio_bc_sockets_join/leave,
+ * sio_bc_disconnect_sockets, and sio_server_side_emit (with acknowledgements too). Their
+ * return values count this server's sockets only.
+ *
+ * Differences from the single-server behaviour:
+ *   - sio_bc_fetch_sockets calls back once every server has answered, or after the request
+ *     timeout (5 s) with what has arrived (the reference rejects then): possibly after it
+ *     returns, so `ctx` must outlive the call. Sockets of other servers are "remote" (below).
+ *   - sio_bc_emit_with_ack without a timeout waits for other servers at most the request
+ *     timeout (5 s), then ends with "operation has timed out".
+ *   - While the Redis link is down the server keeps serving its own clients: operations are
+ *     local, what the other servers publish meanwhile is missed, and the link is re-established
+ *     in the background (backoff up to 5 s; sio_redis_status()).
+ *
+ * Remote sockets (from another server, in a fetch callback): sio_socket_id, _namespace,
+ * _rooms, _handshake, _auth and _json describe them as their server reported; sio_emit,
+ * sio_emit_volatile, sio_join, sio_leave and sio_disconnect act on them through the cluster
+ * (as the reference's RemoteSocket, by their id room); sio_emit_with_ack returns -1;
+ * sio_socket_connected is true (as of the fetch) and sio_socket_engine_session NULL. */
+
+/* Attaches the Redis adapter to `io`: `url` is redis://[[user:]password@]host[:port][/db]
+ * (port 6379; the db is accepted and unused, as pub/sub ignores it), `key_prefix` the
+ * channels' prefix (NULL: "socket.io", as the reference's `key`). Call it right after
+ * sio_server_attach(): namespaces created later join the cluster as they appear. The host is
+ * resolved here, once (this may block); everything else is asynchronous on the loop. Redis
+ * need not be up yet. Returns 0, or -1 (bad URL, already attached, no memory; logged). */
+int sio_redis_attach(sio_server *io, const char *url, const char *key_prefix);
+/* 1 while both Redis connections are up and subscribed, 0 while (re)connecting, -1 when no
+ * Redis adapter is attached. */
+int sio_redis_status(const sio_server *io);
+
+/* --- events between servers: nsp.serverSideEmit() and nsp.on(event) --- */
+
+/* An answer a sender is waiting for; valid during the handler unless retained. */
+typedef struct sio_server_ack sio_server_ack;
+/* `msg->event` and `msg->args` (a JSON array, JSON only: no binary between servers); `ack` is
+ * NULL unless the sender asked for acknowledgements. */
+typedef void (*sio_server_event_fn)(sio_namespace *nsp, const sio_message *msg,
+                                    sio_server_ack *ack, void *ctx);
+/* Handlers for `event` sent by other servers (every handler runs, in registration order; a
+ * dynamic parent's apply to its children). Returns 0, or -1. */
+int sio_on_server_event(sio_namespace *nsp, const char *event, sio_server_event_fn fn, void *ctx);
+/* Answers with one argument (borrowed; NULL: undefined), as the reference's callback takes
+ * one. The first answer of any handler counts; later ones return -1. */
+int sio_server_ack_send(sio_server_ack *ack, json_t *arg);
+/* Keeps the ack past the handler: answer later with sio_server_ack_send(), or let go with
+ * sio_server_ack_free(). */
+sio_server_ack *sio_server_ack_retain(sio_server_ack *ack);
+void sio_server_ack_free(sio_server_ack *ack);
+
+/* nsp.serverSideEmitWithAck(): `cb` gets one answer per other server (`responses`, a JSON
+ * array, borrowed), with err NULL, or "timeout reached: only N responses received out of M"
+ * after `timeout_ms` (0: the request timeout, 5 s) with the answers so far. Without a cluster
+ * (or with the link down) there is no other server: `cb` runs at once with []. Returns 0, or
+ * -1 without calling `cb` (reserved name, bad arguments). */
+typedef void (*sio_server_acks_fn)(const char *err, json_t *responses, void *ctx);
+int sio_server_side_emit_with_ack(sio_namespace *nsp, const char *event, json_t *args,
+                                  unsigned timeout_ms, sio_server_acks_fn cb, void *ctx);
+
+/* --- sockets across the cluster --- */
+
+/* True for a socket of another server (from a fetch callback). */
+bool sio_socket_is_remote(const sio_socket *s);
+/* socket.data as the cluster sees it: a JSON value (the reference's default is {}) reported to
+ * other servers by fetchSockets, and for a remote socket what its server reported. `data` is
+ * referenced (not copied); NULL resets it. Returns 0, or -1 on a remote socket. */
+int sio_socket_set_json(sio_socket *s, json_t *data);
+const json_t *sio_socket_json(const sio_socket *s);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,7 @@ typedef enum {
   O_APP = 'a', O_HOST = 'H', O_PORT = 'p', O_HELP = 'h',
   O_PATH = 256, O_PING_INTERVAL, O_PING_TIMEOUT, O_MAX_PAYLOAD, O_MAX_BUFFERED,
   O_CONNECT_TIMEOUT, O_TRANSPORTS, O_NO_UPGRADES, O_CORS_ORIGIN, O_CORS_CREDENTIALS,
-  O_TLS_CERT, O_TLS_KEY, O_MAX_CONNECTIONS, O_LOG_LEVEL, O_CLIENT_JS,
+  O_TLS_CERT, O_TLS_KEY, O_MAX_CONNECTIONS, O_DRAIN_TIMEOUT, O_LOG_LEVEL, O_CLIENT_JS,
 } option_id;
 
 /* One table drives getopt, the environment and --help. */
@@ -43,6 +43,8 @@ static const struct {
     {O_TLS_KEY, "tls-key", "SIO_TLS_KEY", "FILE", "PEM private key"},
     {O_MAX_CONNECTIONS, "max-connections", "SIO_MAX_CONNECTIONS", "N",
      "connections accepted at once (default: fd limit - 64)"},
+    {O_DRAIN_TIMEOUT, "drain-timeout", "SIO_DRAIN_TIMEOUT", "MS",
+     "on SIGTERM, how long sessions get to flush and close (5000)"},
     {O_LOG_LEVEL, "log-level", "SIO_LOG_LEVEL", "LEVEL", "error, warn, info (default), debug"},
     {O_CLIENT_JS, "client-js", "SIO_CLIENT_JS", "FILE", "socket.io client bundle to serve"},
     {O_HELP, "help", NULL, NULL, "this help"},
@@ -120,6 +122,11 @@ static int apply(config *c, option_id id, const char *v, bool from_env) {
   case O_MAX_BUFFERED:
     if (!parse_uint(v, 1ULL << 32, &n) || n == 0) return -1;
     *(id == O_MAX_PAYLOAD ? &c->max_payload : &c->max_buffered) = (size_t)n;
+    return 0;
+  case O_DRAIN_TIMEOUT:
+    if (!parse_uint(v, 3600000, &n)) return -1;
+    c->drain_timeout_ms = (unsigned)n;
+    c->drain_timeout_set = true;
     return 0;
   case O_MAX_CONNECTIONS:
     if (!parse_uint(v, 1000000, &n)) return -1;

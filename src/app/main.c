@@ -37,6 +37,16 @@ static int serve_health(void *ctx, sbuf *body, const char **type) {
   return 200;
 }
 
+/* Ready: accepting connections (not draining). */
+static int serve_ready(void *ctx, sbuf *body, const char **type) {
+  if (sio_listener_draining(ctx)) {
+    sbuf_append_str(body, "draining\n");
+    return 503;
+  }
+  sbuf_append_str(body, "ok\n");
+  return 200;
+}
+
 int main(int argc, char **argv) {
   config c;
   int r = config_parse(&c, argc, argv);
@@ -67,11 +77,12 @@ int main(int argc, char **argv) {
   lo.tls_cert = c.tls_cert;
   lo.tls_key = c.tls_key;
   lo.max_connections = c.max_connections;
+  if (c.drain_timeout_set) lo.drain_timeout_ms = c.drain_timeout_ms;
   sio_listener *l = sio_listener_new(&lo);
   if (!l) return 1;
   listener_mount_handler(l, "/metrics", serve_metrics, NULL);
   listener_mount_handler(l, "/healthz", serve_health, NULL);
-  listener_mount_handler(l, "/readyz", serve_health, NULL);
+  listener_mount_handler(l, "/readyz", serve_ready, l);
   if (chosen->setup(l, &c) ||
       (chosen->socket_io && app_serve_client(l, &c, c.path ? c.path : "/socket.io/"))) {
     LOG_E("main", "app setup failed app=%s", chosen->name);

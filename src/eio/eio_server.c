@@ -43,6 +43,7 @@ struct eio_server {
   fifo_timer ping_wait;  /* armed for pingInterval: then a ping is sent */
   fifo_timer pong_wait;  /* armed for pingTimeout after a ping: then the session dies */
   fifo_timer upgrade_wait;
+  bool draining;         /* shutting down: no new sessions */
 };
 
 struct eio_session {
@@ -52,6 +53,7 @@ struct eio_session {
   bool pong_grace_used;     /* a non-pong packet extended the pong deadline once this cycle */
   bool probed;              /* the upgrade candidate answered 2probe */
   bool client_closed;       /* the client sent a close packet */
+  const char *close_reason; /* what a graceful close (S_CLOSING) reports when it ends */
   uint32_t refs;
   eio_server *srv;
   struct lws *ws;           /* the WebSocket carrying the session */
@@ -211,7 +213,7 @@ static void heartbeat_arm_ping(eio_session *s) { fifo_timer_arm(&s->srv->ping_wa
 static void on_ping_due(fifo_timer *q, fifo_timer_entry *e) {
   eio_session *s = lws_container_of(e, eio_session, heartbeat);
   if (s->state == S_CLOSING) { /* the client never came back for its close packet */
-    session_close_now(s, "forced close");
+    session_close_now(s, s->close_reason);
     return;
   }
   s->pong_grace_used = false;
@@ -221,7 +223,7 @@ static void on_ping_due(fifo_timer *q, fifo_timer_entry *e) {
 
 static void on_pong_overdue(fifo_timer *q, fifo_timer_entry *e) {
   eio_session *s = lws_container_of(e, eio_session, heartbeat);
-  session_close_now(s, s->state == S_CLOSING ? "forced close" : "ping timeout");
+  session_close_now(s, s->state == S_CLOSING ? s->close_reason : "ping timeout");
 }
 
 static void on_upgrade_overdue(fifo_timer *q, fifo_timer_entry *e) {
@@ -261,19 +263,22 @@ static void session_close_now(eio_session *s, const char *reason) {
 /* Closes after flushing, the way the reference's socket.close() waits for its buffer to drain.
  * Over long-polling the close packet travels alone, in the response after the last data: a
  * client that read it beside the data would act on the close first. */
-void eio_session_close(eio_session *s) {
+static void session_close_gracefully(eio_session *s, const char *reason) {
   if (s->state != S_OPEN) return;
   s->state = S_CLOSING;
+  s->close_reason = reason;
   if (s->transport == EIO_TRANSPORT_WEBSOCKET) {
-    if (!s->q_len) session_close_now(s, "forced close");
+    if (!s->q_len) session_close_now(s, reason);
     else wake(s->ws); /* closes once drained */
     return;
   }
   if (s->get) { /* a held GET means nothing is queued */
     answer_get(s, eio_frame_control(EIO_CLOSE));
-    session_close_now(s, "forced close");
+    session_close_now(s, reason);
   }
 }
+
+void eio_session_close(eio_session *s) { session_close_gracefully(s, "forced close"); }
 
 int eio_session_send(eio_session *s, eio_frame *f) {
   if (s->state != S_OPEN) return -1;
@@ -657,7 +662,7 @@ int eio_http_request(eio_server *srv, struct lws *wsi, eio_conn *c) {
       conn_error(c, E_VERSION);
       return 0;
     }
-    eio_session *s = session_new(srv, EIO_TRANSPORT_POLLING);
+    eio_session *s = srv->draining ? NULL : session_new(srv, EIO_TRANSPORT_POLLING);
     if (!s) {
       conn_error(c, E_BAD);
       return 0;
@@ -692,7 +697,7 @@ int eio_http_request(eio_server *srv, struct lws *wsi, eio_conn *c) {
     if (s->state == S_CLOSING) { /* data first; the close packet in a response of its own */
       bool drained = !s->q_len;
       answer_get(s, eio_frame_control(EIO_CLOSE));
-      if (drained) session_close_now(s, "forced close");
+      if (drained) session_close_now(s, s->close_reason);
     } else if (s->q_len) {
       answer_get(s, NULL);
     } else if (s->probed) {
@@ -851,7 +856,7 @@ int eio_ws_established(eio_server *srv, struct lws *wsi, eio_conn *c) {
     fifo_timer_arm(&srv->upgrade_wait, &s->upgrade_timer);
     return 0;
   }
-  s = session_new(srv, EIO_TRANSPORT_WEBSOCKET);
+  s = srv->draining ? NULL : session_new(srv, EIO_TRANSPORT_WEBSOCKET);
   if (!s) return -1;
   capture_handshake(s, wsi, &a, lws_is_ssl(wsi));
   c->kind = C_WS;
@@ -886,7 +891,7 @@ static int candidate_message(eio_session *s, eio_conn *c, const uint8_t *data, s
     c->kind = C_WS;
     LOG_D("eio", "session upgraded sid=%s", s->sid);
     metrics.eio_upgrades++;
-    if (s->state == S_CLOSING && !s->q_len) session_close_now(s, "forced close");
+    if (s->state == S_CLOSING && !s->q_len) session_close_now(s, s->close_reason);
     else session_flush(s);
     return 0;
   }
@@ -987,7 +992,7 @@ int eio_ws_writeable(eio_server *srv, struct lws *wsi, eio_conn *c) {
   if (s->q_len) {
     lws_callback_on_writable(wsi);
   } else if (s->state == S_CLOSING) {
-    session_close_now(s, "forced close");
+    session_close_now(s, s->close_reason);
     lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
     return -1;
   }
@@ -1099,6 +1104,20 @@ void eio_server_close_all(eio_server *srv, const char *reason) {
   for (size_t k = 0; k < i; k++) {
     if (reason) session_close_now(all[k], reason);
     else eio_session_close(all[k]);
+    session_release(all[k]);
+  }
+  free(all);
+}
+
+void eio_server_drain(eio_server *srv) {
+  srv->draining = true;
+  size_t n = srv->sessions.count, i = 0, pos = 0;
+  eio_session **all = n ? malloc(n * sizeof *all) : NULL;
+  if (!all) return;
+  void *v;
+  while (i < n && strmap_next(&srv->sessions, &pos, NULL, &v)) all[i++] = session_ref(v);
+  for (size_t k = 0; k < i; k++) {
+    session_close_gracefully(all[k], "server shutting down");
     session_release(all[k]);
   }
   free(all);

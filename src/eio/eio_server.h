@@ -38,6 +38,9 @@ typedef sio_engine_handlers eio_handlers;
 
 eio_server *eio_server_new(struct lws_context *context, const eio_options *opts,
                            const eio_handlers *handlers, void *ctx);
+/* Starts a graceful shutdown: no new sessions; every session flushes what it has queued, then
+ * closes with "server shutting down" (clients see their transport close and reconnect). */
+void eio_server_drain(eio_server *srv);
 /* Closes every session ("server shutting down") and stops the timers: before the lws context
  * is destroyed. */
 void eio_server_stop(eio_server *srv);

@@ -41,7 +41,11 @@ struct sio_listener {
   size_t hook_count;
   unsigned max_connections;
   unsigned connections;
-  volatile sig_atomic_t stopping;
+  volatile sig_atomic_t stopping; /* 1: drain, 2: stop now */
+  bool draining;
+  unsigned drain_timeout_ms;
+  int64_t drain_deadline_us;
+  lws_sorted_usec_list_t drain_timer;
   lws_sorted_usec_list_t lag_timer;
   int64_t lag_expected_us;
 };
@@ -182,7 +186,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   switch (reason) {
   case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
     /* Refuse beyond the limit instead of letting accept() fail on EMFILE in a loop. */
-    if (l && l->connections >= l->max_connections) {
+    if (l && (l->draining || l->connections >= l->max_connections)) {
       metrics.connections_refused++;
       LOG_W("net", "connection refused: limit reached max_connections=%u", l->max_connections);
       return 1;
@@ -324,7 +328,7 @@ static void lws_log_emit(int level, const char *line) {
 }
 
 void sio_listener_options_default(sio_listener_options *o) {
-  *o = (sio_listener_options){.port = 3000};
+  *o = (sio_listener_options){.port = 3000, .drain_timeout_ms = 5000};
 }
 
 /* Uses the hard fd limit, and keeps connections below it with room for files and Redis. */
@@ -346,6 +350,7 @@ sio_listener *sio_listener_new(const sio_listener_options *o) {
   sio_listener *l = calloc(1, sizeof *l);
   if (!l) return NULL;
   l->max_connections = connection_budget(o->max_connections);
+  l->drain_timeout_ms = o->drain_timeout_ms;
   lws_set_log_level(log_enabled(LOG_DEBUG) ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log_emit);
 
   protocols[0].per_session_data_size = eio_area() + sizeof(conn);
@@ -436,6 +441,31 @@ static void on_signal(int sig) {
   if (running) sio_listener_stop(running);
 }
 
+static size_t session_count(const sio_listener *l) {
+  size_t n = 0;
+  for (size_t i = 0; i < l->route_count; i++)
+    if (l->routes[i].kind == R_ENGINE) n += eio_server_session_count(l->routes[i].engine);
+  return n;
+}
+
+/* While draining, the loop wakes up regularly to see whether it is done. */
+static void on_drain_tick(lws_sorted_usec_list_t *sul) {
+  sio_listener *l = lws_container_of(sul, sio_listener, drain_timer);
+  lws_sul_schedule(l->context, 0, &l->drain_timer, on_drain_tick, 20000);
+}
+
+/* Graceful shutdown: new connections are refused, every session flushes and closes ("server
+ * shutting down", so that clients reconnect elsewhere), and the loop ends when they are all
+ * gone or the drain time is up. */
+static void start_drain(sio_listener *l) {
+  l->draining = true;
+  l->drain_deadline_us = now_us() + (int64_t)l->drain_timeout_ms * 1000;
+  LOG_I("net", "draining sessions=%zu timeout_ms=%u", session_count(l), l->drain_timeout_ms);
+  for (size_t i = 0; i < l->route_count; i++)
+    if (l->routes[i].kind == R_ENGINE) eio_server_drain(l->routes[i].engine);
+  on_drain_tick(&l->drain_timer);
+}
+
 int sio_listener_run(sio_listener *l) {
   running = l;
   l->lag_expected_us = now_us() + LAG_PERIOD_US;
@@ -446,18 +476,24 @@ int sio_listener_run(sio_listener *l) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  while (!l->stopping) {
+  while (l->stopping < 2) {
     if (lws_service(l->context, 0) < 0) break;
+    if (l->stopping && !l->draining) start_drain(l);
+    if (l->draining && (!session_count(l) || now_us() >= l->drain_deadline_us)) break;
   }
+  if (l->draining) LOG_I("net", "drained sessions_left=%zu", session_count(l));
   running = NULL;
   lws_sul_cancel(&l->lag_timer);
+  lws_sul_cancel(&l->drain_timer);
   return 0;
 }
 
 void sio_listener_stop(sio_listener *l) {
-  l->stopping = 1;
+  if (l->stopping < 2) l->stopping++;
   lws_cancel_service(l->context);
 }
+
+bool sio_listener_draining(const sio_listener *l) { return l->draining; }
 
 void sio_listener_free(sio_listener *l) {
   if (!l) return;

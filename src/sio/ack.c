@@ -92,6 +92,14 @@ struct bc_collector {
   size_t nreplies, cap;
   ack_wait *waits;
   bc_collector *prev, *next;   /* in the server's list */
+  /* The cluster's part (bc_collector_remote_*): */
+  bool remote, servers_known, timer_armed;
+  size_t servers, servers_counted;
+  unsigned remote_timeout_ms;
+  void (*on_end)(void *ctx);
+  void *end_ctx;
+  bc_relay_fn relay;           /* relay mode: replies go on at once */
+  size_t relayed;
 };
 
 static void socket_unlink(ack_wait *w) {
@@ -169,7 +177,12 @@ int ack_wait_broadcast(sio_socket *s, int64_t id, bc_collector *bc) {
 /* broadcast collectors                                                                        */
 
 static void bc_finish(bc_collector *bc, const char *err) {
-  if (bc->timeout_ms) deadline_cancel(&bc->timer);
+  if (bc->timer_armed) deadline_cancel(&bc->timer);
+  if (bc->on_end) {
+    void (*on_end)(void *) = bc->on_end;
+    bc->on_end = NULL;
+    on_end(bc->end_ctx);
+  }
   if (bc->prev) bc->prev->next = bc->next;
   else bc->srv->collectors = bc->next;
   if (bc->next) bc->next->prev = bc->prev;
@@ -195,7 +208,9 @@ void bc_collector_abort(bc_collector *bc) {
 }
 
 static void bc_check(bc_collector *bc) {
-  if (bc->started && bc->nreplies + bc->gone >= bc->expected) bc_finish(bc, NULL);
+  if (!bc->started || bc->nreplies + bc->relayed + bc->gone < bc->expected) return;
+  if (bc->remote && (!bc->servers_known || bc->servers_counted < bc->servers)) return;
+  bc_finish(bc, NULL);
 }
 
 static void on_bc_timeout(deadline *d) {
@@ -219,14 +234,51 @@ bc_collector *bc_collector_new(sio_server *srv, unsigned timeout_ms, sio_bc_ack_
 }
 
 void bc_collector_start(bc_collector *bc, size_t expected) {
-  bc->expected = expected;
+  bc->expected += expected; /* other servers' counts may have come first */
   bc->started = true;
-  if (bc->timeout_ms) deadline_arm(bc->srv, &bc->timer, bc->timeout_ms, on_bc_timeout);
+  unsigned ms = bc->timeout_ms ? bc->timeout_ms : bc->remote ? bc->remote_timeout_ms : 0;
+  if (ms) {
+    bc->timer_armed = true;
+    deadline_arm(bc->srv, &bc->timer, ms, on_bc_timeout);
+  }
   bc_check(bc);
 }
 
+void bc_collector_remote_begin(bc_collector *bc, unsigned default_timeout_ms,
+                               void (*on_end)(void *ctx), void *ctx) {
+  bc->remote = true;
+  bc->remote_timeout_ms = default_timeout_ms;
+  bc->on_end = on_end;
+  bc->end_ctx = ctx;
+}
+
+void bc_collector_remote_servers(bc_collector *bc, size_t servers) {
+  bc->servers_known = true;
+  bc->servers = servers;
+  bc_check(bc);
+}
+
+void bc_collector_remote_count(bc_collector *bc, size_t clients) {
+  bc->servers_counted++;
+  bc->expected += clients;
+  bc_check(bc);
+}
+
+void bc_collector_remote_gone(bc_collector *bc) {
+  bc->on_end = NULL;
+  bc->remote = false;
+  bc_check(bc);
+}
+
+void bc_collector_relay(bc_collector *bc, bc_relay_fn relay) { bc->relay = relay; }
+
 /* Keeps a reply until the collection ends: the arguments by reference, the bytes copied. */
 static void bc_store(bc_collector *bc, json_t *args, const sio_bytes *bins, size_t nbins) {
+  if (bc->relay) {
+    bc->relayed++;
+    bc->relay(bc->ctx, args, bins, nbins);
+    return;
+  }
   if (bc->nreplies == bc->cap) {
     size_t cap = bc->cap ? bc->cap * 2 : 8;
     stored_reply *r = realloc(bc->replies, cap * sizeof *r);
@@ -247,6 +299,12 @@ static void bc_store(bc_collector *bc, json_t *args, const sio_bytes *bins, size
   json_t *first = json_array_size(args) ? json_array_get(args, 0) : json_null();
   json_array_append(bc->responses, first);
   bc->nreplies++;
+}
+
+void bc_collector_remote_reply(bc_collector *bc, json_t *args, const sio_bytes *bins,
+                               size_t nbins) {
+  bc_store(bc, args, bins, nbins);
+  bc_check(bc);
 }
 
 void ack_server_shutdown(sio_server *srv) {

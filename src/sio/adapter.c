@@ -1,4 +1,7 @@
-/* The in-memory adapter: rooms, and the selection of sockets for the broadcast operator.
+/* The in-memory adapter: rooms, the selection of sockets for the broadcast operator, and the
+ * operations, which also go to the cluster hook when one is attached (and the operator is not
+ * local). The fetchSockets and serverSideEmit-with-ack aggregations live here: the cluster only
+ * carries messages.
  *
  * Selecting "in any of these rooms, in none of those" without a temporary set: each selection
  * takes a new epoch number; sockets of the excepted rooms are stamped with it first, then the
@@ -176,6 +179,10 @@ static void send_one(sio_socket *s, void *ctx) {
   if (s->state == SOCK_CONNECTED) frames_send(s->client, c->frames, c->is_volatile);
 }
 
+static const adapter_cluster_ops *cluster_of(sio_namespace *nsp, const adapter_opts *o) {
+  return o && o->local ? NULL : nsp->srv->cluster;
+}
+
 static long broadcast(sio_namespace *nsp, const adapter_opts *o, const char *event, json_t *args,
                       const sio_bytes *bins, size_t nbins, struct bc_collector *bc) {
   json_t *data = event_data(event, args);
@@ -197,7 +204,11 @@ static long broadcast(sio_namespace *nsp, const adapter_opts *o, const char *eve
   frames_clear(&frames);
   json_decref(data);
   metrics.sio_broadcasts++;
-  return n < 0 ? -1 : c.reached;
+  if (n < 0) return -1;
+  const adapter_cluster_ops *cl = cluster_of(nsp, o);
+  if (cl && bc) cl->broadcast_with_ack(nsp->srv->cluster_ctx, nsp, o, event, args, bins, nbins, bc);
+  else if (cl) cl->broadcast(nsp->srv->cluster_ctx, nsp, o, event, args, bins, nbins);
+  return c.reached;
 }
 
 long adapter_broadcast(sio_namespace *nsp, const adapter_opts *o, const char *event,
@@ -211,6 +222,13 @@ long adapter_broadcast_with_ack(sio_namespace *nsp, const adapter_opts *o, const
   return broadcast(nsp, o, event, args, bins, nbins, bc);
 }
 
+/* A fetch that waits for the other servers: the local sockets (held) and the remote ones. */
+struct adapter_fetch {
+  sock_vec vec;
+  sio_fetch_fn cb;
+  void *ctx;
+};
+
 long adapter_fetch_sockets(sio_namespace *nsp, const adapter_opts *o, sio_fetch_fn cb,
                            void *ctx) {
   sock_vec vec = {0};
@@ -219,10 +237,30 @@ long adapter_fetch_sockets(sio_namespace *nsp, const adapter_opts *o, sio_fetch_
     vec_release(&vec);
     return -1;
   }
-  cb(vec.v, vec.n, ctx);
   long n = (long)vec.n;
-  vec_release(&vec);
+  const adapter_cluster_ops *cl = cluster_of(nsp, o);
+  adapter_fetch *f = cl ? malloc(sizeof *f) : NULL;
+  if (!f) { /* alone (or out of memory: this server's sockets are all there is to give) */
+    cb(vec.v, vec.n, ctx);
+    vec_release(&vec);
+    return n;
+  }
+  *f = (adapter_fetch){vec, cb, ctx};
+  cl->fetch_sockets(nsp->srv->cluster_ctx, nsp, o, f);
   return n;
+}
+
+void adapter_fetch_add(adapter_fetch *f, sio_socket *remote) {
+  size_t before = f->vec.n;
+  vec_push(&f->vec, remote); /* takes its own reference */
+  if (f->vec.n == before) f->vec.failed = false; /* keep what we have */
+  socket_release(remote);
+}
+
+void adapter_fetch_end(adapter_fetch *f) {
+  f->cb(f->vec.v, f->vec.n, f->ctx);
+  vec_release(&f->vec);
+  free(f);
 }
 
 static void join_one(sio_socket *s, void *room) { sio_join(s, room); }
@@ -230,21 +268,126 @@ static void leave_one(sio_socket *s, void *room) { sio_leave(s, room); }
 static void disconnect_one(sio_socket *s, void *close) { sio_disconnect(s, close != NULL); }
 
 long adapter_add_sockets(sio_namespace *nsp, const adapter_opts *o, const char *room) {
-  return adapter_apply(nsp, o, join_one, (void *)room);
+  long n = adapter_apply(nsp, o, join_one, (void *)room);
+  const adapter_cluster_ops *cl = cluster_of(nsp, o);
+  if (n >= 0 && cl) cl->add_sockets(nsp->srv->cluster_ctx, nsp, o, room);
+  return n;
 }
 
 long adapter_del_sockets(sio_namespace *nsp, const adapter_opts *o, const char *room) {
-  return adapter_apply(nsp, o, leave_one, (void *)room);
+  long n = adapter_apply(nsp, o, leave_one, (void *)room);
+  const adapter_cluster_ops *cl = cluster_of(nsp, o);
+  if (n >= 0 && cl) cl->del_sockets(nsp->srv->cluster_ctx, nsp, o, room);
+  return n;
 }
 
 long adapter_disconnect_sockets(sio_namespace *nsp, const adapter_opts *o, bool close) {
+  /* The other servers first: the request carries the selection, which the local
+   * disconnections do not change for them. */
+  const adapter_cluster_ops *cl = cluster_of(nsp, o);
+  if (cl) cl->disconnect_sockets(nsp->srv->cluster_ctx, nsp, o, close);
   return adapter_apply(nsp, o, disconnect_one, close ? (void *)1 : NULL);
 }
 
 int adapter_server_side_emit(sio_namespace *nsp, const char *event, json_t *args) {
+  const adapter_cluster_ops *cl = nsp->srv->cluster;
+  if (cl) {
+    cl->server_side_emit(nsp->srv->cluster_ctx, nsp, event, args, 0, NULL);
+    return 0;
+  }
   /* Alone in the cluster: there is no other server to tell. */
   LOG_D("sio", "serverSideEmit without a cluster adapter nsp=%s event=%s", nsp->name, event);
   return 0;
 }
 
-unsigned adapter_server_count(sio_namespace *nsp) { return 1; }
+struct adapter_ss_wait {
+  sio_server_acks_fn cb;
+  void *ctx;
+  json_t *responses;
+};
+
+int adapter_server_side_emit_with_ack(sio_namespace *nsp, const char *event, json_t *args,
+                                      unsigned timeout_ms, sio_server_acks_fn cb, void *ctx) {
+  adapter_ss_wait *w = malloc(sizeof *w);
+  if (!w || !(w->responses = json_array())) {
+    free(w);
+    return -1;
+  }
+  w->cb = cb;
+  w->ctx = ctx;
+  const adapter_cluster_ops *cl = nsp->srv->cluster;
+  if (cl) cl->server_side_emit(nsp->srv->cluster_ctx, nsp, event, args, timeout_ms, w);
+  else adapter_ss_end(w, NULL); /* no other server: no answer to wait for */
+  return 0;
+}
+
+void adapter_ss_reply(adapter_ss_wait *w, json_t *arg) {
+  json_array_append(w->responses, arg ? arg : json_null());
+}
+
+void adapter_ss_end(adapter_ss_wait *w, const char *err) {
+  w->cb(err, w->responses, w->ctx);
+  json_decref(w->responses);
+  free(w);
+}
+
+unsigned adapter_server_count(sio_namespace *nsp) {
+  const adapter_cluster_ops *cl = nsp->srv->cluster;
+  return cl ? cl->server_count(nsp->srv->cluster_ctx, nsp) : 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the cluster hook                                                                            */
+
+int adapter_cluster_attach(sio_server *srv, const adapter_cluster_ops *ops, void *ctx) {
+  if (srv->cluster || !ops) return -1;
+  srv->cluster = ops;
+  srv->cluster_ctx = ctx;
+  size_t pos = 0;
+  void *v;
+  while (strmap_next(&srv->nsps, &pos, NULL, &v)) ops->namespace_added(ctx, v);
+  return 0;
+}
+
+void *adapter_cluster_ctx(const sio_server *srv, const adapter_cluster_ops *ops) {
+  return srv && srv->cluster == ops ? srv->cluster_ctx : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* events from other servers                                                                   */
+
+static void server_ack_done(struct sio_server_ack *ack) {
+  if (ack && !ack->in_handlers && (ack->answered || ack->dropped || !ack->retained))
+    ack->release(ack);
+}
+
+void adapter_server_event(sio_namespace *nsp, const char *event, json_t *args,
+                          struct sio_server_ack *ack) {
+  sio_message msg = {event, args, NULL, 0};
+  if (ack) ack->in_handlers = true;
+  hook_chain chain = namespace_server_event_chain(nsp, event);
+  CHAIN_FOREACH(chain, h)((sio_server_event_fn)h->fn)(nsp, &msg, ack, h->ctx);
+  if (!ack) return;
+  ack->in_handlers = false;
+  server_ack_done(ack);
+}
+
+int sio_server_ack_send(sio_server_ack *ack, json_t *arg) {
+  if (!ack || ack->answered || ack->dropped) return -1;
+  ack->answered = true;
+  ack->send(ack, arg);
+  server_ack_done(ack);
+  return 0;
+}
+
+sio_server_ack *sio_server_ack_retain(sio_server_ack *ack) {
+  if (!ack || ack->answered || ack->dropped) return NULL;
+  ack->retained = true;
+  return ack;
+}
+
+void sio_server_ack_free(sio_server_ack *ack) {
+  if (!ack || !ack->retained || ack->answered || ack->dropped) return;
+  ack->dropped = true;
+  server_ack_done(ack);
+}

@@ -43,6 +43,7 @@ static adapter_opts opts_of(const sio_broadcast *b) {
   return (adapter_opts){
       .rooms = b->rooms, .nrooms = b->nrooms, .except = b->except, .nexcept = b->nexcept,
       .is_volatile = b->is_volatile, .local = b->local, .compress = b->compress,
+      .timeout_ms = b->timeout_ms,
   };
 }
 
@@ -109,10 +110,21 @@ int sio_bc_disconnect_sockets(sio_broadcast *b, bool close) {
   return each_namespace(b, NULL, NULL, close);
 }
 
-int sio_server_side_emit(sio_namespace *nsp, const char *event, json_t *args) {
+static bool server_event_ok(sio_namespace *nsp, const char *event, json_t *args) {
   static const char *const reserved[] = {"connect", "connection", "new_namespace"};
-  if (!nsp || !event || (args && !json_is_array(args))) return -1;
+  if (!nsp || !event || (args && !json_is_array(args))) return false;
   for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-    if (strcmp(event, reserved[i]) == 0) return -1;
+    if (strcmp(event, reserved[i]) == 0) return false;
+  return true;
+}
+
+int sio_server_side_emit(sio_namespace *nsp, const char *event, json_t *args) {
+  if (!server_event_ok(nsp, event, args)) return -1;
   return adapter_server_side_emit(nsp, event, args);
+}
+
+int sio_server_side_emit_with_ack(sio_namespace *nsp, const char *event, json_t *args,
+                                  unsigned timeout_ms, sio_server_acks_fn cb, void *ctx) {
+  if (!cb || !server_event_ok(nsp, event, args)) return -1;
+  return adapter_server_side_emit_with_ack(nsp, event, args, timeout_ms, cb, ctx);
 }

@@ -33,12 +33,23 @@ hook_chain namespace_chain(const sio_namespace *nsp, size_t list_offset) {
   return c;
 }
 
-hook_chain namespace_event_chain(const sio_namespace *nsp, const char *event) {
+static hook_chain table_chain(const sio_namespace *nsp, size_t table_offset, const char *event) {
   hook_chain c = {{NULL, NULL}};
   event_handlers *h;
-  if (nsp->parent && (h = strmap_get(&nsp->parent->events, event))) c.lists[0] = &h->hooks;
-  if ((h = strmap_get(&nsp->events, event))) c.lists[1] = &h->hooks;
+  const strmap *own = (const strmap *)((const char *)nsp + table_offset);
+  if (nsp->parent &&
+      (h = strmap_get((const strmap *)((const char *)nsp->parent + table_offset), event)))
+    c.lists[0] = &h->hooks;
+  if ((h = strmap_get(own, event))) c.lists[1] = &h->hooks;
   return c;
+}
+
+hook_chain namespace_event_chain(const sio_namespace *nsp, const char *event) {
+  return table_chain(nsp, offsetof(sio_namespace, events), event);
+}
+
+hook_chain namespace_server_event_chain(const sio_namespace *nsp, const char *event) {
+  return table_chain(nsp, offsetof(sio_namespace, server_events), event);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -50,6 +61,7 @@ sio_namespace *namespace_new(sio_server *srv, const char *name, sio_namespace *p
   nsp->srv = srv;
   nsp->parent = parent;
   strmap_init(&nsp->events);
+  strmap_init(&nsp->server_events);
   strmap_init(&nsp->sockets);
   adapter_init(&nsp->adapter);
   if (name) {
@@ -71,6 +83,7 @@ sio_namespace *namespace_new(sio_server *srv, const char *name, sio_namespace *p
     parent->children = nsp;
     LOG_D("sio", "dynamic namespace created nsp=%s parent=%s", nsp->name, parent->name);
   }
+  if (srv->cluster && !nsp->is_parent) srv->cluster->namespace_added(srv->cluster_ctx, nsp);
   return nsp;
 fail:
   free(nsp->name);
@@ -78,15 +91,20 @@ fail:
   return NULL;
 }
 
-void namespace_free(sio_namespace *nsp) {
+static void free_table(strmap *m) {
   size_t pos = 0;
   void *v;
-  while (strmap_next(&nsp->events, &pos, NULL, &v)) {
+  while (strmap_next(m, &pos, NULL, &v)) {
     event_handlers *h = v;
     hooks_free(&h->hooks);
     free(h);
   }
-  strmap_free(&nsp->events);
+  strmap_free(m);
+}
+
+void namespace_free(sio_namespace *nsp) {
+  free_table(&nsp->events);
+  free_table(&nsp->server_events);
   strmap_free(&nsp->sockets);
   adapter_free(&nsp->adapter);
   hooks_free(&nsp->middleware);
@@ -183,19 +201,28 @@ int sio_on_disconnect(sio_namespace *nsp, sio_reason_fn fn, void *ctx) {
   return hooks_add(&nsp->on_disconnect, (any_fn)fn, ctx);
 }
 
-int sio_on(sio_namespace *nsp, const char *event, sio_event_fn fn, void *ctx) {
+static int table_add(strmap *m, const char *event, any_fn fn, void *ctx) {
   if (!event || !fn) return -1;
-  event_handlers *h = strmap_get(&nsp->events, event);
+  event_handlers *h = strmap_get(m, event);
   if (!h) {
     size_t len = strlen(event);
     if (!(h = calloc(1, sizeof *h + len + 1))) return -1;
     memcpy(h->name, event, len + 1);
-    if (!strmap_put(&nsp->events, h->name, h)) {
+    if (!strmap_put(m, h->name, h)) {
       free(h);
       return -1;
     }
   }
-  return hooks_add(&h->hooks, (any_fn)fn, ctx);
+  return hooks_add(&h->hooks, fn, ctx);
+}
+
+int sio_on(sio_namespace *nsp, const char *event, sio_event_fn fn, void *ctx) {
+  return nsp ? table_add(&nsp->events, event, (any_fn)fn, ctx) : -1;
+}
+
+int sio_on_server_event(sio_namespace *nsp, const char *event, sio_server_event_fn fn,
+                        void *ctx) {
+  return nsp ? table_add(&nsp->server_events, event, (any_fn)fn, ctx) : -1;
 }
 
 /* ------------------------------------------------------------------------------------------ */

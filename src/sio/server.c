@@ -62,6 +62,14 @@ static void close_all(sio_namespace *nsp) {
 static void server_shutdown(void *ctx) {
   sio_server *srv = ctx;
   srv->closing = true;
+  /* The cluster goes first: from here everything is local (the disconnections below are not
+   * published), and what waited on other servers ends now. */
+  if (srv->cluster) {
+    const adapter_cluster_ops *cl = srv->cluster;
+    srv->cluster = NULL;
+    cl->detach(srv->cluster_ctx);
+    srv->cluster_ctx = NULL;
+  }
   size_t pos = 0, n = srv->nsps.count, i = 0;
   void *v;
   sio_namespace **nsps = malloc(n * sizeof *nsps); /* handlers might create namespaces */

@@ -6,7 +6,7 @@
  *                the middleware chain;
  *   socket.c     sockets: connect, events in, emits out, disconnect, handshake;
  *   ack.c        acknowledgements both ways and their timers;
- *   adapter.c    rooms (the in-memory adapter) and the operations a cluster adapter will route;
+ *   adapter.c    rooms (the in-memory adapter), the operations, and the cluster hook;
  *   broadcast.c  the broadcast operator;
  *   frames.c     a packet encoded once into shared Engine.IO frames. */
 #ifndef SIO_SIO_INTERNAL_H
@@ -80,6 +80,8 @@ struct sio_server {
   sbuf scratch;                      /* encoding buffer, reused by every emit */
   json_t *empty_auth;                /* {}: the auth of sockets that sent none */
   uint64_t epoch;                    /* broadcast marks, see adapter.c */
+  const adapter_cluster_ops *cluster; /* the cluster adapter, NULL: in-memory only */
+  void *cluster_ctx;
   bool closing;
 };
 
@@ -105,6 +107,7 @@ struct sio_namespace {
   /* Handlers: */
   hook_list middleware, on_connection, on_any, on_any_out, on_disconnecting, on_disconnect;
   strmap events;                     /* event name -> event_handlers */
+  strmap server_events;              /* events from other servers -> event_handlers */
   /* Sockets: */
   strmap sockets;                    /* id -> connected sio_socket */
   sio_adapter adapter;
@@ -118,6 +121,7 @@ typedef struct {
 } hook_chain;
 hook_chain namespace_chain(const sio_namespace *nsp, size_t list_offset);
 hook_chain namespace_event_chain(const sio_namespace *nsp, const char *event);
+hook_chain namespace_server_event_chain(const sio_namespace *nsp, const char *event);
 #define NSP_CHAIN(nsp, field) namespace_chain((nsp), offsetof(sio_namespace, field))
 #define CHAIN_FOREACH(chain, h)                                                          \
   for (unsigned _l = 0; _l < 2; _l++)                                                     \
@@ -189,7 +193,17 @@ struct sio_socket {
   uint64_t mark;                     /* broadcast epoch, see adapter.c */
   ack_wait *acks;                    /* server->client acks awaiting a reply */
   sio_next next;
+  json_t *json;                      /* socket.data as the cluster sees it (NULL: {}) */
+  struct remote_info *remote;        /* a socket of another server (fetchSockets) */
 };
+
+/* A socket of another server, as its fetchSockets answer describes it: never connected here
+ * (state SOCK_CLOSED, no client); `rooms` are copied, `handshake` (an object: the reference's
+ * handshake) and `data` referenced. NULL if memory is exhausted. */
+sio_socket *socket_new_remote(sio_namespace *nsp, const char *id, const char *const *rooms,
+                              size_t nrooms, json_t *handshake, json_t *data);
+/* The reference's handshake object of a local socket (a new reference), for other servers. */
+json_t *socket_handshake_json(sio_socket *s);
 
 sio_socket *socket_new(sio_namespace *nsp, sio_client *c, json_t *auth);
 void socket_release(sio_socket *s);
@@ -251,6 +265,27 @@ void bc_collector_start(bc_collector *bc, size_t expected);
 void bc_collector_abort(bc_collector *bc);
 /* The server stops: unfinished broadcasts end ("server shutting down"), the timers go. */
 void ack_server_shutdown(sio_server *srv);
+
+/* The cluster's part of a broadcast with acknowledgements (the reference's
+ * expectedServerCount / clientCountCallback / ack). begin: other servers take part; their
+ * number is not known yet, and without a timeout of its own the collection ends after
+ * `default_timeout_ms`. `on_end(ctx)` runs once when the collection ends (before it is freed),
+ * so that the cluster forgets it. */
+void bc_collector_remote_begin(bc_collector *bc, unsigned default_timeout_ms,
+                               void (*on_end)(void *ctx), void *ctx);
+/* How many other servers received the request. */
+void bc_collector_remote_servers(bc_collector *bc, size_t servers);
+/* One server's number of recipients. */
+void bc_collector_remote_count(bc_collector *bc, size_t clients);
+/* One recipient's reply (its arguments: the reference forwards the first only). */
+void bc_collector_remote_reply(bc_collector *bc, json_t *args, const sio_bytes *bins,
+                               size_t nbins);
+/* The cluster goes: nothing more will come from it (on_end is not called). */
+void bc_collector_remote_gone(bc_collector *bc);
+/* Relay mode, for a broadcast asked for by another server: each reply goes to `relay` at once
+ * instead of being stored; `cb` still runs at the end (with no replies). */
+typedef void (*bc_relay_fn)(void *ctx, json_t *args, const sio_bytes *bins, size_t nbins);
+void bc_collector_relay(bc_collector *bc, bc_relay_fn relay);
 
 /* --- ids --- */
 int64_t sio_wall_ms(void);

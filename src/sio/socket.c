@@ -60,9 +60,73 @@ sio_socket *sio_socket_ref(sio_socket *s) {
   return s;
 }
 
+/* A remote socket's description. */
+struct remote_info {
+  json_t *handshake;
+  char **rooms;
+  size_t nrooms;
+};
+
+static void remote_free(struct remote_info *r) {
+  if (!r) return;
+  json_decref(r->handshake);
+  for (size_t i = 0; i < r->nrooms; i++) free(r->rooms[i]);
+  free(r->rooms);
+  free(r);
+}
+
+sio_socket *socket_new_remote(sio_namespace *nsp, const char *id, const char *const *rooms,
+                              size_t nrooms, json_t *handshake, json_t *data) {
+  size_t idlen = strlen(id);
+  if (idlen > RANDOM_ID_LEN) idlen = RANDOM_ID_LEN; /* ids of the reference are 20 too */
+  sio_socket *s = calloc(1, sizeof *s);
+  struct remote_info *r = calloc(1, sizeof *r);
+  char **copies = nrooms ? calloc(nrooms, sizeof *copies) : NULL;
+  if (!s || !r || (nrooms && !copies)) goto fail;
+  r->rooms = copies;
+  for (size_t i = 0; i < nrooms; i++) {
+    if (!(copies[i] = strdup(rooms[i]))) goto fail;
+    r->nrooms++;
+  }
+  memcpy(s->id, id, idlen);
+  s->id[idlen] = 0;
+  s->refs = 1;
+  s->state = SOCK_CLOSED;
+  s->srv = nsp->srv;
+  s->nsp = nsp;
+  r->handshake = json_is_object(handshake) ? json_incref(handshake) : json_object();
+  json_t *auth = json_object_get(r->handshake, "auth");
+  s->auth = json_incref(json_is_object(auth) ? auth : nsp->srv->empty_auth);
+  s->json = data ? json_incref(data) : NULL;
+  json_t *issued = json_object_get(r->handshake, "issued");
+  s->created_ms = json_is_integer(issued) ? (int64_t)json_integer_value(issued) : 0;
+  ptrset_init(&s->rooms);
+  s->remote = r;
+  return s;
+fail:
+  if (!r || !r->rooms) free(copies);
+  remote_free(r);
+  free(s);
+  return NULL;
+}
+
+bool sio_socket_is_remote(const sio_socket *s) { return s && s->remote; }
+
+int sio_socket_set_json(sio_socket *s, json_t *data) {
+  if (!s || s->remote) return -1;
+  json_t *old = s->json;
+  s->json = data ? json_incref(data) : NULL;
+  json_decref(old);
+  return 0;
+}
+
+const json_t *sio_socket_json(const sio_socket *s) { return s ? s->json : NULL; }
+
 void socket_release(sio_socket *s) {
   if (--s->refs) return;
   json_decref(s->auth);
+  json_decref(s->json);
+  remote_free(s->remote);
   if (s->hs) {
     handshake_box *box = (handshake_box *)s->hs;
     json_decref(box->headers);
@@ -234,13 +298,30 @@ static bool can_emit(const sio_socket *s, const char *event) {
   return s && event && !event_name_reserved(event) && s->state != SOCK_CLOSED && client_open(s);
 }
 
+/* A remote socket is reached through the cluster, by its own room (the reference's
+ * RemoteSocket: a broadcast operator to its id). */
+static sio_broadcast remote_operator(sio_socket *s) {
+  sio_broadcast b = sio_broadcast_of(s->nsp);
+  sio_bc_to(&b, s->id);
+  return b;
+}
+
+static int remote_emit(sio_socket *s, const char *event, json_t *args, const sio_bytes *bins,
+                       size_t nbins, bool is_volatile) {
+  sio_broadcast b = remote_operator(s);
+  if (is_volatile) sio_bc_volatile(&b);
+  return sio_bc_emit(&b, event, args, bins, nbins) < 0 ? -1 : 0;
+}
+
 int sio_emit(sio_socket *s, const char *event, json_t *args, const sio_bytes *bins,
              size_t nbins) {
+  if (s && s->remote) return remote_emit(s, event, args, bins, nbins, false);
   return can_emit(s, event) ? emit(s, event, args, bins, nbins, false, -1) : -1;
 }
 
 int sio_emit_volatile(sio_socket *s, const char *event, json_t *args, const sio_bytes *bins,
                       size_t nbins) {
+  if (s && s->remote) return remote_emit(s, event, args, bins, nbins, true);
   return can_emit(s, event) ? emit(s, event, args, bins, nbins, true, -1) : -1;
 }
 
@@ -263,15 +344,28 @@ int sio_emit_with_ack(sio_socket *s, const char *event, json_t *args, const sio_
 /* rooms and disconnection                                                                     */
 
 int sio_join(sio_socket *s, const char *room) {
+  if (s && room && s->remote) {
+    sio_broadcast b = remote_operator(s);
+    return sio_bc_sockets_join(&b, room) < 0 ? -1 : 0;
+  }
   if (!s || !room || s->state == SOCK_CLOSED) return -1;
   return adapter_join(s->nsp, s, room);
 }
 
 void sio_leave(sio_socket *s, const char *room) {
+  if (s && room && s->remote) {
+    sio_broadcast b = remote_operator(s);
+    sio_bc_sockets_leave(&b, room);
+    return;
+  }
   if (s && room && s->state != SOCK_CLOSED) adapter_leave(s->nsp, s, room);
 }
 
 size_t sio_socket_rooms(const sio_socket *s, const char **out, size_t max) {
+  if (s->remote) {
+    for (size_t i = 0; i < s->remote->nrooms && i < max; i++) out[i] = s->remote->rooms[i];
+    return s->remote->nrooms;
+  }
   size_t pos = 0, n = 0;
   void *v;
   while (ptrset_next(&s->rooms, &pos, &v)) {
@@ -282,6 +376,11 @@ size_t sio_socket_rooms(const sio_socket *s, const char **out, size_t max) {
 }
 
 void sio_disconnect(sio_socket *s, bool close) {
+  if (s && s->remote) {
+    sio_broadcast b = remote_operator(s);
+    sio_bc_disconnect_sockets(&b, close);
+    return;
+  }
   if (!s || s->state != SOCK_CONNECTED) return;
   if (close) {
     client_disconnect_all(s->client);
@@ -297,7 +396,7 @@ void sio_disconnect(sio_socket *s, bool close) {
 const char *sio_socket_id(const sio_socket *s) { return s->id; }
 const json_t *sio_socket_auth(const sio_socket *s) { return s->auth; }
 sio_namespace *sio_socket_namespace(const sio_socket *s) { return s->nsp; }
-bool sio_socket_connected(const sio_socket *s) { return s->state == SOCK_CONNECTED; }
+bool sio_socket_connected(const sio_socket *s) { return s->remote || s->state == SOCK_CONNECTED; }
 void sio_socket_set_data(sio_socket *s, void *data) { s->data = data; }
 void *sio_socket_get_data(const sio_socket *s) { return s->data; }
 
@@ -353,8 +452,49 @@ static void js_date_string(int64_t ms, char *out, size_t cap) {
   if (!n) out[0] = 0;
 }
 
+/* A remote socket's handshake, from what its server reported. */
+static const sio_handshake *remote_handshake(sio_socket *s) {
+  json_t *h = s->remote->handshake;
+  const char *address = json_string_value(json_object_get(h, "address"));
+  const char *url = json_string_value(json_object_get(h, "url"));
+  const char *time = json_string_value(json_object_get(h, "time"));
+  address = address ? address : "";
+  url = url ? url : "";
+  size_t alen = strlen(address), ulen = strlen(url);
+  handshake_box *box = calloc(1, sizeof *box + alen + ulen + 2);
+  if (!box) return NULL;
+  memcpy(box->strings, address, alen + 1);
+  memcpy(box->strings + alen + 1, url, ulen + 1);
+  json_t *headers = json_object_get(h, "headers"), *query = json_object_get(h, "query");
+  box->headers = json_is_object(headers) ? json_incref(headers) : json_object();
+  box->query = json_is_object(query) ? json_incref(query) : json_object();
+  snprintf(box->time, sizeof box->time, "%s", time ? time : "");
+  box->pub = (sio_handshake){
+      .headers = box->headers,
+      .time = box->time,
+      .address = box->strings,
+      .xdomain = json_is_true(json_object_get(h, "xdomain")),
+      .secure = json_is_true(json_object_get(h, "secure")),
+      .issued = s->created_ms,
+      .url = box->strings + alen + 1,
+      .query = box->query,
+      .auth = s->auth,
+  };
+  s->hs = &box->pub;
+  return s->hs;
+}
+
+json_t *socket_handshake_json(sio_socket *s) {
+  const sio_handshake *h = sio_socket_handshake(s);
+  if (!h) return NULL;
+  return json_pack("{sOsssssbsbsIsssOsO}", "headers", h->headers, "time", h->time, "address",
+                   h->address, "xdomain", h->xdomain, "secure", h->secure, "issued",
+                   (json_int_t)h->issued, "url", h->url, "query", h->query, "auth", h->auth);
+}
+
 const sio_handshake *sio_socket_handshake(sio_socket *s) {
   if (s->hs) return s->hs;
+  if (s->remote) return remote_handshake(s);
   const eio_handshake *eh = s->client && s->client->eio ? eio_session_handshake(s->client->eio)
                                                          : NULL;
   const char *address = eh && eh->remote_address ? eh->remote_address : "";

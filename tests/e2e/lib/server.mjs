@@ -91,9 +91,10 @@ function command(port, args, app = 'conformance') {
   const bin = process.env.SIO_SERVER_BIN
     ? path.resolve(REPO_ROOT, process.env.SIO_SERVER_BIN)
     : path.join(REPO_ROOT, 'build/sio-server');
+  // SIGTERM drains for at most 1 s (within STOP_GRACE_MS); a test's own flag wins (it comes later).
   return {
     file: bin,
-    argv: ['--app', app, '--host', '127.0.0.1', '--port', String(port), ...args],
+    argv: ['--app', app, '--host', '127.0.0.1', '--port', String(port), '--drain-timeout', '1000', ...args],
   };
 }
 
