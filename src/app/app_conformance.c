@@ -17,6 +17,7 @@
  *   "ask-all" timeoutMs, ...args       io.timeout(ms).emit("question", ...args, cb); the result
  *                                      comes back as "answers" err, responses
  *   "disconnect-me" close              socket.disconnect(close)
+ *   "drop-transport"                   the connection is closed under the socket (no DISCONNECT)
  *   "count"                            acknowledged with the namespace's fetchSockets() size
  * and two namespaces: "/guarded", whose middleware wants auth {"token":"secret"} (else
  * CONNECT_ERROR "unauthorized" with data {"reason":"bad token"}), and dynamic namespaces
@@ -138,6 +139,13 @@ static void on_disconnect_me(sio_socket *s, const sio_message *m, sio_ack *ack, 
   sio_disconnect(s, json_is_true(json_array_get(m->args, 0)));
 }
 
+/* The server drops the connection under the socket without a Socket.IO DISCONNECT, as a network
+ * failure would: the client sees "transport close" and its auto-reconnect brings it back. */
+static void on_drop_transport(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  sio_engine_session *session = sio_socket_engine_session(s);
+  if (session) sio_engine_close(session);
+}
+
 static void count_sockets(sio_socket *const *sockets, size_t n, void *ctx) { *(size_t *)ctx = n; }
 
 static void on_count(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
@@ -171,6 +179,7 @@ static int serve(sio_namespace *nsp) {
       {"to-room", on_to_room},     {"broadcast", on_broadcast},
       {"ask", on_ask},             {"ask-all", on_ask_all},
       {"disconnect-me", on_disconnect_me}, {"count", on_count},
+      {"drop-transport", on_drop_transport},
   };
   if (!nsp || sio_on_connection(nsp, on_connection, NULL)) return -1;
   for (size_t i = 0; i < sizeof events / sizeof *events; i++)
