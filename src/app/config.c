@@ -12,6 +12,7 @@ typedef enum {
   O_PATH = 256, O_PING_INTERVAL, O_PING_TIMEOUT, O_MAX_PAYLOAD, O_MAX_BUFFERED,
   O_CONNECT_TIMEOUT, O_TRANSPORTS, O_NO_UPGRADES, O_CORS_ORIGIN, O_CORS_CREDENTIALS,
   O_TLS_CERT, O_TLS_KEY, O_MAX_CONNECTIONS, O_DRAIN_TIMEOUT, O_LOG_LEVEL, O_CLIENT_JS,
+  O_REDIS, O_REDIS_PREFIX,
 } option_id;
 
 /* One table drives getopt, the environment and --help. */
@@ -47,6 +48,10 @@ static const struct {
      "on SIGTERM, how long sessions get to flush and close (5000)"},
     {O_LOG_LEVEL, "log-level", "SIO_LOG_LEVEL", "LEVEL", "error, warn, info (default), debug"},
     {O_CLIENT_JS, "client-js", "SIO_CLIENT_JS", "FILE", "socket.io client bundle to serve"},
+    {O_REDIS, "redis", "SIO_REDIS_URL", "URL",
+     "join a cluster through Redis: redis://[[user:]password@]host[:port][/db]"},
+    {O_REDIS_PREFIX, "redis-prefix", "SIO_REDIS_PREFIX", "PREFIX",
+     "the cluster's Redis channel prefix (socket.io)"},
     {O_HELP, "help", NULL, NULL, "this help"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -152,6 +157,11 @@ static int apply(config *c, option_id id, const char *v, bool from_env) {
   case O_TLS_KEY: c->tls_key = v; return 0;
   case O_LOG_LEVEL: c->log_level = v; return 0;
   case O_CLIENT_JS: c->client_js = v; return 0;
+  case O_REDIS: c->redis_url = v; return 0;
+  case O_REDIS_PREFIX:
+    if (!*v) return -1;
+    c->redis_prefix = v;
+    return 0;
   case O_HELP: return 0;
   }
   return -1;

@@ -29,6 +29,8 @@ typedef struct {
   bool drain_timeout_set;       /* 0 is a valid drain time: stop at once */
   const char *log_level;
   const char *client_js;        /* path of socket.io.min.js to serve; NULL: search */
+  const char *redis_url;        /* scale-out through Redis; NULL: none */
+  const char *redis_prefix;     /* its channel prefix; NULL: "socket.io" */
   char *owned;                  /* storage behind values split from the environment */
 } config;
 

@@ -37,11 +37,30 @@ static int serve_health(void *ctx, sbuf *body, const char **type) {
   return 200;
 }
 
-/* Ready: accepting connections (not draining). */
+/* The servers that joined a Redis cluster: /readyz reports their link. */
+#define MAX_CLUSTERED 8
+static sio_server *clustered[MAX_CLUSTERED];
+static size_t n_clustered;
+
+int app_attach_cluster(sio_server *io, const config *c) {
+  if (!c->redis_url) return 0;
+  if (n_clustered == MAX_CLUSTERED || sio_redis_attach(io, c->redis_url, c->redis_prefix))
+    return -1;
+  clustered[n_clustered++] = io;
+  return 0;
+}
+
+/* Ready: accepting connections (not draining), and the Redis link up when there is one. */
 static int serve_ready(void *ctx, sbuf *body, const char **type) {
   if (sio_listener_draining(ctx)) {
     sbuf_append_str(body, "draining\n");
     return 503;
+  }
+  for (size_t i = 0; i < n_clustered; i++) {
+    if (sio_redis_status(clustered[i]) == 0) {
+      sbuf_append_str(body, "redis link down\n");
+      return 503;
+    }
   }
   sbuf_append_str(body, "ok\n");
   return 200;
