@@ -147,6 +147,18 @@ typedef struct {
   unsigned connect_timeout_ms; /* time a client has to join a namespace: 45000 */
   unsigned max_attachments;    /* binary attachments accepted per packet: 10 */
   unsigned max_depth;          /* JSON nesting accepted and produced: 32 */
+  /* Connection state recovery (the reference's connectionStateRecovery): a client that
+   * reconnects within max_disconnection_ms gets its socket id, rooms, socket.data (the JSON
+   * one, sio_socket_set_json) and the packets it missed. Off by default. Replayable packets
+   * (events without ack, not volatile) then carry their offset as their last argument, as
+   * with the reference. */
+  struct {
+    bool enabled;
+    unsigned max_disconnection_ms; /* 120000 */
+    bool run_middlewares;          /* the reference's skipMiddlewares: false (skipped) */
+    size_t log_bytes;              /* per namespace, packets kept for replay: 8 MiB */
+    size_t max_sessions;           /* disconnected sessions kept (oldest go): 100000 */
+  } recovery;
 } sio_server_options;
 
 void sio_server_options_default(sio_server_options *o);
@@ -245,6 +257,10 @@ typedef void (*sio_ack_fn)(sio_socket *s, const char *err, const sio_message *re
 const char *sio_socket_id(const sio_socket *s);
 sio_namespace *sio_socket_namespace(const sio_socket *s);
 bool sio_socket_connected(const sio_socket *s);
+/* socket.recovered: the socket took over a disconnected session (connection state recovery);
+ * its rooms and JSON data are back, its missed packets sent. The C data pointer is not kept:
+ * set it again in the connection handler. */
+bool sio_socket_recovered(const sio_socket *s);
 /* The Engine.IO session carrying the socket; NULL once it is gone. */
 sio_engine_session *sio_socket_engine_session(const sio_socket *s);
 

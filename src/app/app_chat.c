@@ -127,6 +127,7 @@ int app_chat_setup(sio_listener *l, const config *c) {
   app_engine_options(c, &so.engine);
   if (c->path) so.engine.path = c->path;
   if (c->connect_timeout_ms) so.connect_timeout_ms = c->connect_timeout_ms;
+  app_recovery_options(c, &so);
   sio_server *io = sio_server_attach(l, &so);
   if (!io) return -1;
   sio_namespace *nsp = sio_of(io, "/");

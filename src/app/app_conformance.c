@@ -18,6 +18,8 @@
  *                                      comes back as "answers" err, responses
  *   "disconnect-me" close              socket.disconnect(close)
  *   "drop-transport"                   the connection is closed under the socket (no DISCONNECT)
+ *   "set-data" value, ack?             socket.data = value (sio_socket_set_json)
+ *   "get-data" ack                     ack(socket.data, socket.recovered)
  *   "count"                            acknowledged with the namespace's fetchSockets() size
  * and, for the cluster tests (tests/e2e/cluster; tests/e2e/ref/cluster-node.mjs is the same on
  * socket.io 4.8 with @socket.io/redis-adapter), where `spec` is {to?: [rooms],
@@ -163,6 +165,19 @@ static void on_disconnect_me(sio_socket *s, const sio_message *m, sio_ack *ack, 
 static void on_drop_transport(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
   sio_engine_session *session = sio_socket_engine_session(s);
   if (session) sio_engine_close(session);
+}
+
+/* socket.data, the JSON the cluster and connection state recovery keep. */
+static void on_set_data(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  sio_socket_set_json(s, json_array_get(m->args, 0));
+  if (ack) sio_ack_send(ack, NULL, NULL, 0);
+}
+
+static void on_get_data(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  const json_t *data = sio_socket_json(s);
+  json_t *args = json_pack("[Ob]", data ? (json_t *)data : json_null(), sio_socket_recovered(s));
+  if (ack && args) sio_ack_send(ack, args, NULL, 0);
+  json_decref(args);
 }
 
 /* fetchSockets() may answer after the handler (in a cluster): the ack is retained. */
@@ -374,6 +389,7 @@ static int serve(sio_namespace *nsp) {
       {"ask", on_ask},             {"ask-all", on_ask_all},
       {"disconnect-me", on_disconnect_me}, {"count", on_count},
       {"drop-transport", on_drop_transport},
+      {"set-data", on_set_data},   {"get-data", on_get_data},
       {"bc", on_bc},               {"fetch", on_fetch},
       {"sockets-join", on_sockets_join}, {"sockets-leave", on_sockets_leave},
       {"disconnect-sockets", on_disconnect_sockets}, {"server-emit", on_server_emit},
@@ -407,6 +423,8 @@ int app_conformance_setup(sio_listener *l, const config *c) {
   app_engine_options(c, &so.engine);
   so.engine.path = c->path ? c->path : "/socket.io/";
   so.connect_timeout_ms = c->connect_timeout_ms ? c->connect_timeout_ms : 1000;
+  /* Off unless asked for (the official suite expects CONNECT replies without a pid). */
+  app_recovery_options(c, &so);
   sio_server *io = sio_server_attach(l, &so);
   if (!io || app_attach_cluster(io, c)) return -1;
   snprintf(server_name, sizeof server_name, "sio:%d", c->port);

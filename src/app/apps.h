@@ -23,6 +23,8 @@ int app_serve_client(sio_listener *l, const config *c, const char *sio_path);
 
 /* Engine.IO options from the flags, over the given defaults. */
 void app_engine_options(const config *c, sio_engine_options *o);
+/* Connection state recovery from --recovery / --recovery-timeout. */
+void app_recovery_options(const config *c, sio_server_options *o);
 /* Joins the cluster given by --redis / --redis-prefix, if any (call right after
  * sio_server_attach). Returns 0, or -1. */
 int app_attach_cluster(sio_server *io, const config *c);

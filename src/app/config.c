@@ -12,7 +12,7 @@ typedef enum {
   O_PATH = 256, O_PING_INTERVAL, O_PING_TIMEOUT, O_MAX_PAYLOAD, O_MAX_BUFFERED,
   O_CONNECT_TIMEOUT, O_TRANSPORTS, O_NO_UPGRADES, O_CORS_ORIGIN, O_CORS_CREDENTIALS,
   O_TLS_CERT, O_TLS_KEY, O_MAX_CONNECTIONS, O_DRAIN_TIMEOUT, O_LOG_LEVEL, O_CLIENT_JS,
-  O_REDIS, O_REDIS_PREFIX,
+  O_REDIS, O_REDIS_PREFIX, O_RECOVERY, O_RECOVERY_TIMEOUT,
 } option_id;
 
 /* One table drives getopt, the environment and --help. */
@@ -52,6 +52,11 @@ static const struct {
      "join a cluster through Redis: redis://[[user:]password@]host[:port][/db]"},
     {O_REDIS_PREFIX, "redis-prefix", "SIO_REDIS_PREFIX", "PREFIX",
      "the cluster's Redis channel prefix (socket.io)"},
+    {O_RECOVERY, "recovery", "SIO_RECOVERY", NULL,
+     "connection state recovery: reconnecting clients get their id, rooms, data and missed "
+     "packets back"},
+    {O_RECOVERY_TIMEOUT, "recovery-timeout", "SIO_RECOVERY_TIMEOUT", "MS",
+     "how long a disconnected session can be recovered (120000)"},
     {O_HELP, "help", NULL, NULL, "this help"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -128,6 +133,10 @@ static int apply(config *c, option_id id, const char *v, bool from_env) {
     if (!parse_uint(v, 1ULL << 32, &n) || n == 0) return -1;
     *(id == O_MAX_PAYLOAD ? &c->max_payload : &c->max_buffered) = (size_t)n;
     return 0;
+  case O_RECOVERY_TIMEOUT:
+    if (!parse_uint(v, 86400000, &n) || n == 0) return -1;
+    c->recovery_timeout_ms = (unsigned)n;
+    return 0;
   case O_DRAIN_TIMEOUT:
     if (!parse_uint(v, 3600000, &n)) return -1;
     c->drain_timeout_ms = (unsigned)n;
@@ -151,6 +160,7 @@ static int apply(config *c, option_id id, const char *v, bool from_env) {
     return 0;
   }
   case O_NO_UPGRADES: c->no_upgrades = !from_env || strcmp(v, "0") != 0; return 0;
+  case O_RECOVERY: c->recovery = !from_env || strcmp(v, "0") != 0; return 0;
   case O_CORS_CREDENTIALS: c->cors_credentials = !from_env || strcmp(v, "0") != 0; return 0;
   case O_CORS_ORIGIN: return add_origins(c, v, from_env);
   case O_TLS_CERT: c->tls_cert = v; return 0;

@@ -31,6 +31,8 @@ typedef struct {
   const char *client_js;        /* path of socket.io.min.js to serve; NULL: search */
   const char *redis_url;        /* scale-out through Redis; NULL: none */
   const char *redis_prefix;     /* its channel prefix; NULL: "socket.io" */
+  bool recovery;                /* connection state recovery (not in the conformance app) */
+  unsigned recovery_timeout_ms; /* maxDisconnectionDuration; 0: 120000 */
   char *owned;                  /* storage behind values split from the environment */
 } config;
 

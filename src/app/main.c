@@ -25,6 +25,11 @@ void app_engine_options(const config *c, sio_engine_options *o) {
   o->cors_credentials = c->cors_credentials;
 }
 
+void app_recovery_options(const config *c, sio_server_options *o) {
+  o->recovery.enabled = c->recovery;
+  if (c->recovery_timeout_ms) o->recovery.max_disconnection_ms = c->recovery_timeout_ms;
+}
+
 /* Operations endpoints, the same for every app. */
 static int serve_metrics(void *ctx, sbuf *body, const char **type) {
   metrics_write(body);

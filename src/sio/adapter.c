@@ -188,12 +188,21 @@ static long broadcast(sio_namespace *nsp, const adapter_opts *o, const char *eve
   json_t *data = event_data(event, args);
   if (!data) return -1;
   int64_t id = bc ? (int64_t)nsp->next_ack_id++ : -1;
+  /* Connection state recovery: a replayable packet carries its offset as its last argument
+   * and is logged (the reference's SessionAwareAdapter). The other servers get it without. */
+  char offset[RECOVERY_OFFSET_MAX];
+  bool logged = nsp->srv->recovery && !bc && !o->is_volatile;
+  if (logged) {
+    recovery_next_offset(nsp->srv, offset);
+    if (json_array_append_new(data, json_string(offset))) logged = false;
+  }
   sio_frames frames;
   int r = frames_build(nsp->srv, SIO_PACKET_EVENT, nsp->name, id, data, bins, nbins, &frames);
   if (r) {
     json_decref(data);
     return -1;
   }
+  if (logged) recovery_log_add(nsp, offset, o, &frames);
   hook_chain out = NSP_CHAIN(nsp, on_any_out);
   send_ctx c = {
       .frames = &frames, .is_volatile = o->is_volatile,

@@ -162,7 +162,9 @@ static void on_connect(sio_client *c, sio_packet *p) {
     return;
   }
   sio_socket_ref(s);
-  namespace_run_middleware(s);
+  /* A recovered socket skips the middleware unless told otherwise (skipMiddlewares). */
+  if (recovery_restore(s, p->data) && !srv->opts.recovery.run_middlewares) socket_connect(s);
+  else namespace_run_middleware(s);
   socket_release(s);
 }
 

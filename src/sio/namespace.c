@@ -107,6 +107,7 @@ void namespace_free(sio_namespace *nsp) {
   free_table(&nsp->server_events);
   strmap_free(&nsp->sockets);
   adapter_free(&nsp->adapter);
+  recovery_namespace_free(nsp);
   hooks_free(&nsp->middleware);
   hooks_free(&nsp->on_connection);
   hooks_free(&nsp->on_any);

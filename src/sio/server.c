@@ -78,6 +78,7 @@ static void server_shutdown(void *ctx) {
   free(nsps);
   eio_server_close_all(srv->eio, "server shutting down");
   ack_server_shutdown(srv);
+  recovery_server_free(srv);
   fifo_timer_destroy(&srv->connect_wait);
   metrics_remove_collector(collect, srv);
   pos = 0;
@@ -127,7 +128,8 @@ sio_server *sio_server_attach(sio_listener *l, const sio_server_options *o) {
       .on_message = client_on_message,
       .on_close = client_on_close,
   };
-  if (!srv->path || !srv->empty_auth || !sio_of(srv, "/") ||
+  if (!srv->path || !srv->empty_auth ||
+      (o->recovery.enabled && recovery_server_init(srv)) || !sio_of(srv, "/") ||
       !(srv->eio = sio_engine_attach(l, &srv->opts.engine, &handlers, srv)) ||
       listener_on_shutdown(l, server_shutdown, srv)) {
     /* Attached but not registered for shutdown: the engine keeps a pointer to us, so the
@@ -137,6 +139,7 @@ sio_server *sio_server_attach(sio_listener *l, const sio_server_options *o) {
     void *v;
     while (strmap_next(&srv->nsps, &pos, NULL, &v)) namespace_free(v);
     strmap_free(&srv->nsps);
+    recovery_server_free(srv);
     json_decref(srv->empty_auth);
     free(srv->path);
     free(srv);

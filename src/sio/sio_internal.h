@@ -8,7 +8,8 @@
  *   ack.c        acknowledgements both ways and their timers;
  *   adapter.c    rooms (the in-memory adapter), the operations, and the cluster hook;
  *   broadcast.c  the broadcast operator;
- *   frames.c     a packet encoded once into shared Engine.IO frames. */
+ *   frames.c     a packet encoded once into shared Engine.IO frames;
+ *   recovery.c   connection state recovery: sessions of sockets that left, the replay log. */
 #ifndef SIO_SIO_INTERNAL_H
 #define SIO_SIO_INTERNAL_H
 
@@ -28,6 +29,9 @@
 
 typedef struct sio_client sio_client;
 typedef struct ack_wait ack_wait;
+typedef struct recovery_store recovery_store;
+typedef struct recovery_log recovery_log;
+typedef struct recovery_session recovery_session;
 
 /* --- handler lists: (function, context) pairs in registration order --- */
 typedef void (*any_fn)(void);
@@ -82,6 +86,7 @@ struct sio_server {
   uint64_t epoch;                    /* broadcast marks, see adapter.c */
   const adapter_cluster_ops *cluster; /* the cluster adapter, NULL: in-memory only */
   void *cluster_ctx;
+  recovery_store *recovery;          /* connection state recovery, NULL when off */
   bool closing;
 };
 
@@ -111,6 +116,7 @@ struct sio_namespace {
   /* Sockets: */
   strmap sockets;                    /* id -> connected sio_socket */
   sio_adapter adapter;
+  recovery_log *log;                 /* replayable packets, when recovery is on */
   uint64_t next_ack_id;              /* the reference's nsp._ids */
 };
 
@@ -195,6 +201,11 @@ struct sio_socket {
   sio_next next;
   json_t *json;                      /* socket.data as the cluster sees it (NULL: {}) */
   struct remote_info *remote;        /* a socket of another server (fetchSockets) */
+  /* Connection state recovery: */
+  char pid[RANDOM_ID_LEN + 1];       /* the private session id ("" when recovery is off) */
+  bool recovered;
+  uint64_t start_seq;                /* the namespace log's position when it connected */
+  recovery_session *restored;        /* the session it took over, until it connects */
 };
 
 /* A socket of another server, as its fetchSockets answer describes it: never connected here
@@ -286,6 +297,36 @@ void bc_collector_remote_gone(bc_collector *bc);
  * instead of being stored; `cb` still runs at the end (with no replies). */
 typedef void (*bc_relay_fn)(void *ctx, json_t *args, const sio_bytes *bins, size_t nbins);
 void bc_collector_relay(bc_collector *bc, bc_relay_fn relay);
+
+/* --- connection state recovery (recovery.c) --- */
+
+/* Longest offset string, NUL included. */
+#define RECOVERY_OFFSET_MAX 32
+
+/* The server's stores: set up by sio_server_attach when recovery is on, freed at shutdown. */
+int recovery_server_init(sio_server *srv);
+void recovery_server_free(sio_server *srv);
+void recovery_namespace_free(sio_namespace *nsp);
+
+/* The next offset of this server, into out[RECOVERY_OFFSET_MAX]. */
+void recovery_next_offset(sio_server *srv, char *out);
+/* Logs a packet sent with `offset` to the target `o` (rooms, exceptions): the frames gain a
+ * reference. Older entries go if the budget is exceeded. Returns 0, or -1 (not logged). */
+int recovery_log_add(sio_namespace *nsp, const char *offset, const adapter_opts *o,
+                     const sio_frames *frames);
+
+/* CONNECT with auth {pid, offset?}: if the session is known, still recoverable and its missed
+ * packets are still in the log, the socket takes over its id, pid and data, and is marked
+ * recovered (its rooms and missed packets come at connect). Returns true if recovered. */
+bool recovery_restore(sio_socket *s, const json_t *auth);
+/* The socket joins its namespace: a recovered one rejoins its rooms and gets its missed
+ * packets (before the CONNECT reply, as the reference sends them); every socket gets a pid
+ * and its log position. */
+void recovery_on_connect(sio_socket *s);
+/* The socket leaves for `reason`: a session is kept if the reason is recoverable. */
+void recovery_on_close(sio_socket *s, const char *reason);
+/* The socket is freed: what it held of a session goes. */
+void recovery_socket_free(sio_socket *s);
 
 /* --- ids --- */
 int64_t sio_wall_ms(void);

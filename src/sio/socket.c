@@ -134,6 +134,7 @@ void socket_release(sio_socket *s) {
     free(box);
   }
   ptrset_free(&s->rooms);
+  recovery_socket_free(s);
   free(s);
 }
 
@@ -160,7 +161,9 @@ void socket_connect(sio_socket *s) {
   }
   s->state = SOCK_CONNECTED;
   client_socket_connected(s->client);
-  json_t *hello = json_pack("{ss}", "sid", s->id);
+  recovery_on_connect(s); /* a recovered socket's rooms and missed packets first */
+  json_t *hello = s->pid[0] ? json_pack("{ssss}", "sid", s->id, "pid", s->pid)
+                            : json_pack("{ss}", "sid", s->id);
   send_control(s, SIO_PACKET_CONNECT, hello);
   json_decref(hello);
   LOG_D("sio", "socket connected nsp=%s id=%s", nsp->name, s->id);
@@ -195,6 +198,7 @@ void socket_close(sio_socket *s, const char *reason) {
    * itself stays referenced until the end (the handshake may be read by the handlers). */
   client_detach_socket(c, s);
   if (was_connected) run_reason_hooks(s, NSP_CHAIN(s->nsp, on_disconnecting), reason);
+  if (was_connected) recovery_on_close(s, reason); /* with its rooms, before it leaves them */
   s->state = SOCK_CLOSED;
   adapter_leave_all(s->nsp, s);
   if (strmap_get(&s->nsp->sockets, s->id) == s) strmap_remove(&s->nsp->sockets, s->id);
@@ -276,15 +280,28 @@ void socket_notify_outgoing(sio_socket *s, const char *event, json_t *args,
   json_decref(empty);
 }
 
-/* socket.emit(): the packet goes to this socket alone (encoded for it, with its ack id). */
+/* socket.emit(): the packet goes to this socket alone (encoded for it, with its ack id). With
+ * connection state recovery it is replayable (no ack, not volatile) and logged as sent to the
+ * socket's own room, its offset last, as the reference's adapter does. */
 static int emit(sio_socket *s, const char *event, json_t *args, const sio_bytes *bins,
                 size_t nbins, bool is_volatile, int64_t id) {
   json_t *data = event_data(event, args);
   if (!data) return -1;
+  char offset[RECOVERY_OFFSET_MAX];
+  bool logged = s->srv->recovery && id < 0 && !is_volatile && s->state == SOCK_CONNECTED;
+  if (logged) {
+    recovery_next_offset(s->srv, offset);
+    if (json_array_append_new(data, json_string(offset))) logged = false;
+  }
   sio_frames f;
   int r = frames_build(s->srv, SIO_PACKET_EVENT, s->nsp->name, id, data, bins, nbins, &f);
   json_decref(data);
   if (r) return -1;
+  if (logged) {
+    const char *own = s->id;
+    adapter_opts to_self = {.rooms = &own, .nrooms = 1};
+    recovery_log_add(s->nsp, offset, &to_self, &f);
+  }
   sio_socket_ref(s);
   socket_notify_outgoing(s, event, args, bins, nbins);
   if (s->state != SOCK_CLOSED) frames_send(s->client, &f, is_volatile);

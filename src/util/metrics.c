@@ -61,6 +61,11 @@ void metrics_write(sbuf *out) {
   counter(out, "sio_connections_refused_total", "connections refused at the limit", m->connections_refused);
   counter(out, "sio_broadcasts_total", "Socket.IO broadcasts", m->sio_broadcasts);
   counter(out, "sio_volatile_dropped_total", "volatile packets dropped", m->sio_volatile_dropped);
+  counter(out, "sio_recovery_sessions_kept_total",
+          "disconnected sessions kept for connection state recovery", m->sio_recovery_sessions_kept);
+  counter(out, "sio_recovery_restored_total", "sessions recovered", m->sio_recovery_restored);
+  counter(out, "sio_recovery_replayed_total", "missed packets replayed on recovery",
+          m->sio_recovery_replayed);
   counter(out, "sio_redis_messages_in_total", "messages received from Redis", m->redis_messages_in);
   counter(out, "sio_redis_messages_out_total", "messages published to Redis", m->redis_messages_out);
   counter(out, "sio_redis_messages_dropped_total", "malformed messages from Redis dropped",

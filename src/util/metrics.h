@@ -24,6 +24,9 @@ typedef struct {
   uint64_t sio_broadcasts;
   uint64_t sio_volatile_dropped;
   uint64_t sio_acks_pending;
+  uint64_t sio_recovery_sessions_kept;
+  uint64_t sio_recovery_restored;
+  uint64_t sio_recovery_replayed;
   uint64_t redis_messages_in;
   uint64_t redis_messages_out;
   uint64_t redis_messages_dropped;
