@@ -43,6 +43,7 @@
 #include "net/listener.h"
 #include "redis/redis_codec.h"
 #include "redis/redis_loop.h"
+#include "redis/redis_recovery.h"
 #include "sio/sio_internal.h"
 #include "util/json_write.h"
 #include "util/log.h"
@@ -128,6 +129,7 @@ struct redis_adapter {
   char *prefix;
   char uid[RANDOM_ID_LEN + 1];
   redisAsyncContext *pub, *sub;
+  redis_recovery *recovery;       /* sessions of connection state recovery, when it is on */
   bool pub_up, sub_up;
   bool warned;                    /* the link's loss has been logged */
   bool detached;
@@ -158,6 +160,12 @@ static void dropped(const char *why) {
 
 /* ------------------------------------------------------------------------------------------ */
 /* publishing                                                                                  */
+
+bool redis_adapter_send(redis_adapter *r, redisCallbackFn *cb, void *priv, int argc,
+                        const char **argv, const size_t *lens) {
+  return r->pub && link_up(r) &&
+         redisAsyncCommandArgv(r->pub, cb, priv, argc, argv, lens) == REDIS_OK;
+}
 
 static bool publish(redis_adapter *r, const char *channel, const void *data, size_t len,
                     redisCallbackFn *cb, void *priv) {
@@ -244,7 +252,8 @@ static int pack_packet(msgpack_packer *pk, sio_namespace *nsp, const char *event
 /* {rooms, except, flags}: flags as the reference's operator has them (volatile, compress
  * when turned off, timeout when set). */
 static int pack_opts(msgpack_packer *pk, const adapter_opts *o) {
-  unsigned nflags = (o->is_volatile ? 1 : 0) + (o->compress ? 0 : 1) + (o->timeout_ms ? 1 : 0);
+  unsigned nflags = (o->is_volatile ? 1 : 0) + (o->compress ? 0 : 1) + (o->timeout_ms ? 1 : 0) +
+                    (o->offset ? 1 : 0);
   if (msgpack_pack_map(pk, 3) || rcodec_pack_str(pk, "rooms") ||
       pack_strings(pk, o->rooms, o->nrooms) || rcodec_pack_str(pk, "except") ||
       pack_strings(pk, o->except, o->nexcept) || rcodec_pack_str(pk, "flags") ||
@@ -255,6 +264,9 @@ static int pack_opts(msgpack_packer *pk, const adapter_opts *o) {
   if (o->timeout_ms &&
       (rcodec_pack_str(pk, "timeout") || msgpack_pack_unsigned_int(pk, o->timeout_ms)))
     return -1;
+  /* sio's own flag (connection state recovery): the offset every server logs the packet under.
+   * Node.js servers ignore flags they do not know. */
+  if (o->offset && (rcodec_pack_str(pk, "offset") || rcodec_pack_str(pk, o->offset))) return -1;
   return 0;
 }
 
@@ -663,12 +675,15 @@ static bool selection_from(const json_t *opts, selection *sel) {
     return false;
   }
   const json_t *flags = json_object_get(opts, "flags");
+  const char *offset = json_string_value(json_object_get(flags, "offset"));
+  if (offset && strlen(offset) >= RECOVERY_OFFSET_MAX) offset = NULL;
   sel->o = (adapter_opts){
       .rooms = (const char *const *)sel->rooms.v, .nrooms = (unsigned)sel->rooms.n,
       .except = (const char *const *)sel->except.v, .nexcept = (unsigned)sel->except.n,
       .is_volatile = json_is_true(json_object_get(flags, "volatile")),
       .local = true, /* what comes from the cluster is done here only */
       .compress = true,
+      .offset = offset, /* lives as long as `opts` */
   };
   return true;
 }
@@ -721,7 +736,8 @@ static void on_broadcast(redis_adapter *r, const redisReply *pattern, const redi
     char *room = strndup(channel->str + e->bc_len, rlen - 1);
     bool known = room && strlen(room) == rlen - 1 && strmap_get(&e->nsp->adapter.rooms, room);
     free(room);
-    if (!known) return;
+    /* With connection state recovery every broadcast is logged: a client may recover here. */
+    if (!known && !r->recovery) return;
   }
   if (payload->type != REDIS_REPLY_STRING || payload->len > MAX_MESSAGE) {
     dropped("broadcast too large");
@@ -1341,6 +1357,8 @@ static void free_adapter(redis_adapter *r) {
 static void detach(void *ctx) {
   redis_adapter *r = ctx;
   r->detached = true;
+  redis_recovery_free(r->recovery); /* first: sockets that close from here are not saved */
+  r->recovery = NULL;
   lws_sul_cancel(&r->retry_timer);
   lws_sul_cancel(&r->connect_timer);
   metrics_remove_collector(collect_metrics, r);
@@ -1490,6 +1508,8 @@ int sio_redis_attach(sio_server *io, const char *url, const char *key_prefix) {
     free_adapter(r);
     return -1;
   }
+  if (io->recovery && !(r->recovery = redis_recovery_attach(io, r, r->prefix)))
+    LOG_W("redis", "connection state recovery stays local to this server (out of memory)");
   metrics_add_collector(collect_metrics, r);
   LOG_I("redis", "Redis adapter attached %s:%d prefix=%s", r->host, r->port, r->prefix);
   open_connections(r);

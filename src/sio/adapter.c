@@ -193,7 +193,8 @@ static long broadcast(sio_namespace *nsp, const adapter_opts *o, const char *eve
   char offset[RECOVERY_OFFSET_MAX];
   bool logged = nsp->srv->recovery && !bc && !o->is_volatile;
   if (logged) {
-    recovery_next_offset(nsp->srv, offset);
+    if (o->offset) snprintf(offset, sizeof offset, "%s", o->offset);
+    else recovery_next_offset(nsp->srv, offset);
     if (json_array_append_new(data, json_string(offset))) logged = false;
   }
   sio_frames frames;
@@ -215,8 +216,10 @@ static long broadcast(sio_namespace *nsp, const adapter_opts *o, const char *eve
   metrics.sio_broadcasts++;
   if (n < 0) return -1;
   const adapter_cluster_ops *cl = cluster_of(nsp, o);
+  adapter_opts with_offset = *o;
+  if (logged) with_offset.offset = offset; /* every server logs it under the same offset */
   if (cl && bc) cl->broadcast_with_ack(nsp->srv->cluster_ctx, nsp, o, event, args, bins, nbins, bc);
-  else if (cl) cl->broadcast(nsp->srv->cluster_ctx, nsp, o, event, args, bins, nbins);
+  else if (cl) cl->broadcast(nsp->srv->cluster_ctx, nsp, &with_offset, event, args, bins, nbins);
   return c.reached;
 }
 

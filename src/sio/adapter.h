@@ -51,6 +51,8 @@ typedef struct {
   unsigned nexcept;
   bool is_volatile, local, compress;
   unsigned timeout_ms;  /* broadcast with acknowledgements: the operator's timeout, 0: none */
+  const char *offset;   /* connection state recovery: the offset the broadcast's origin gave it
+                           (set by the cluster for a remote broadcast, and for the cluster) */
 } adapter_opts;
 
 /* Calls fn for each connected socket of the namespace that is in one of the rooms (every

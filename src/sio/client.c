@@ -164,7 +164,7 @@ static void on_connect(sio_client *c, sio_packet *p) {
   sio_socket_ref(s);
   /* A recovered socket skips the middleware unless told otherwise (skipMiddlewares). */
   if (recovery_restore(s, p->data) && !srv->opts.recovery.run_middlewares) socket_connect(s);
-  else namespace_run_middleware(s);
+  else if (!recovery_restore_cluster(s, p->data)) namespace_run_middleware(s);
   socket_release(s);
 }
 

@@ -70,7 +70,19 @@ struct recovery_store {
   uint64_t counter;
   size_t log_bytes, max_sessions;
   int64_t max_ms;
+  /* The cluster's copy of the sessions: */
+  const recovery_cluster_ops *cluster;
+  void *cluster_ctx;
+  ptrset dirty;                 /* sockets whose copy is out of date (held) */
+  lws_sorted_usec_list_t flush_timer, refresh_timer;
+  struct lws_context *context;
+  sio_server *srv;
 };
+
+#define FLUSH_DELAY_US 20000    /* changes to a session's copy are written together */
+
+static void cluster_save(sio_socket *s, bool keep);
+static const log_entry *log_at(const recovery_log *log, uint64_t seq);
 
 /* ------------------------------------------------------------------------------------------ */
 /* sessions                                                                                    */
@@ -110,6 +122,9 @@ int recovery_server_init(sio_server *srv) {
   st->log_bytes = o->recovery.log_bytes ? o->recovery.log_bytes : DEFAULT_LOG_BYTES;
   st->max_sessions = o->recovery.max_sessions ? o->recovery.max_sessions : DEFAULT_MAX_SESSIONS;
   memcpy(st->tag, id, TAG_LEN);
+  st->context = srv->context;
+  st->srv = srv;
+  ptrset_init(&st->dirty);
   strmap_init(&st->sessions);
   fifo_timer_init(&st->expiry, srv->context, st->max_ms * 1000, session_expired, st);
   srv->recovery = st;
@@ -124,6 +139,7 @@ void recovery_server_free(sio_server *srv) {
   while (strmap_next(&st->sessions, &pos, NULL, &v)) session_free(v);
   strmap_free(&st->sessions);
   fifo_timer_destroy(&st->expiry);
+  recovery_cluster_detach(srv);
   free(st);
   srv->recovery = NULL;
 }
@@ -141,7 +157,10 @@ static bool recoverable(const char *reason) {
 
 void recovery_on_close(sio_socket *s, const char *reason) {
   recovery_store *st = s->srv->recovery;
-  if (!st || !s->pid[0] || s->remote || !reason || !recoverable(reason)) return;
+  if (!st || !s->pid[0] || s->remote) return;
+  bool keep = reason && recoverable(reason);
+  cluster_save(s, keep);
+  if (!keep) return;
   size_t nrooms = 0, text = 0, pos = 0;
   void *p;
   while (ptrset_next(&s->rooms, &pos, &p)) {
@@ -195,7 +214,7 @@ void recovery_next_offset(sio_server *srv, char *out) {
   out[TAG_LEN + 1 + n] = '\0';
 }
 
-static log_entry *log_at(const recovery_log *log, uint64_t seq) {
+static const log_entry *log_at(const recovery_log *log, uint64_t seq) {
   uint64_t oldest = log->next_seq - log->count;
   return log->ring[(log->head + (size_t)(seq - oldest)) % log->cap];
 }
@@ -300,7 +319,130 @@ void recovery_namespace_free(sio_namespace *nsp) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* the cluster's copy of the sessions                                                          */
+
+/* The offset of the last packet logged before the socket connected: where another server
+ * starts its replay when the client has no offset of its own. "" if that is not known. */
+static const char *start_offset(const sio_socket *s) {
+  const recovery_log *log = s->nsp->log;
+  if (!log || !log->count || s->start_seq == 0) return "";
+  uint64_t oldest = log->next_seq - log->count;
+  if (s->start_seq - 1 < oldest || s->start_seq - 1 >= log->next_seq) return "";
+  return log_at(log, s->start_seq - 1)->offset;
+}
+
+static json_t *session_json(sio_socket *s) {
+  json_t *rooms = json_array();
+  size_t pos = 0;
+  void *p;
+  while (rooms && ptrset_next(&s->rooms, &pos, &p))
+    json_array_append_new(rooms, json_string(((adapter_room *)p)->name));
+  return json_pack("{ss ss so sO ss}", "sid", s->id, "nsp", s->nsp->name, "rooms", rooms,
+                   "data", s->json ? s->json : json_null(), "from", start_offset(s));
+}
+
+/* Writes (keep) or forgets the cluster's copy of the socket's session. */
+static void cluster_save(sio_socket *s, bool keep) {
+  recovery_store *st = s->srv->recovery;
+  if (!st || !st->cluster || !s->pid[0]) return;
+  json_t *j = keep ? session_json(s) : NULL;
+  if (!keep || j) st->cluster->save(st->cluster_ctx, s->pid, j, (unsigned)st->max_ms);
+  json_decref(j);
+}
+
+static void flush_dirty(lws_sorted_usec_list_t *sul) {
+  recovery_store *st = lws_container_of(sul, recovery_store, flush_timer);
+  ptrset dirty = st->dirty;
+  ptrset_init(&st->dirty);
+  size_t pos = 0;
+  void *p;
+  while (ptrset_next(&dirty, &pos, &p)) {
+    sio_socket *s = p;
+    if (s->state == SOCK_CONNECTED) cluster_save(s, true);
+    socket_release(s);
+  }
+  ptrset_free(&dirty);
+}
+
+void recovery_touch(sio_socket *s) {
+  recovery_store *st = s->srv->recovery;
+  if (!st || !st->cluster || s->state != SOCK_CONNECTED) return;
+  if (ptrset_add(&st->dirty, s) == 1) sio_socket_ref(s);
+  if (st->dirty.count == 1) lws_sul_schedule(st->context, 0, &st->flush_timer, flush_dirty, FLUSH_DELAY_US);
+}
+
+/* The copies of connected sockets expire like those of disconnected ones (so that a server
+ * that dies leaves nothing behind for long): they are written again twice per period. */
+static void refresh_all(lws_sorted_usec_list_t *sul) {
+  recovery_store *st = lws_container_of(sul, recovery_store, refresh_timer);
+  size_t npos = 0;
+  void *n;
+  while (strmap_next(&st->srv->nsps, &npos, NULL, &n)) {
+    size_t pos = 0;
+    void *s;
+    while (strmap_next(&((sio_namespace *)n)->sockets, &pos, NULL, &s)) cluster_save(s, true);
+  }
+  lws_sul_schedule(st->context, 0, &st->refresh_timer, refresh_all, st->max_ms * 500);
+}
+
+void recovery_cluster_attach(sio_server *srv, const recovery_cluster_ops *ops, void *ctx) {
+  recovery_store *st = srv->recovery;
+  if (!st) return;
+  st->cluster = ops;
+  st->cluster_ctx = ctx;
+  lws_sul_schedule(st->context, 0, &st->refresh_timer, refresh_all, st->max_ms * 500);
+}
+
+void recovery_cluster_detach(sio_server *srv) {
+  recovery_store *st = srv->recovery;
+  if (!st || !st->cluster) return;
+  lws_sul_cancel(&st->refresh_timer);
+  lws_sul_cancel(&st->flush_timer);
+  st->cluster = NULL;
+  st->cluster_ctx = NULL;
+  size_t pos = 0;
+  void *p;
+  while (ptrset_next(&st->dirty, &pos, &p)) socket_release(p);
+  ptrset_free(&st->dirty);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* restoring                                                                                   */
+
+/* Where the replay starts: after the client's last offset, or (it received nothing yet, which
+ * the reference cannot recover) from the session's start, `dflt` (none: `has_dflt` false).
+ * False if what it missed is no longer all in the log. */
+static bool replay_start(const recovery_log *log, const json_t *auth, bool has_dflt,
+                         uint64_t dflt, uint64_t *from) {
+  uint64_t next = log ? log->next_seq : 0, oldest = log ? next - log->count : 0;
+  const json_t *offset = json_object_get(auth, "offset");
+  if (offset && !json_is_null(offset)) {
+    const char *key = json_string_value(offset);
+    const log_entry *e = log && key ? strmap_get(&log->by_offset, key) : NULL;
+    if (!e) {
+      LOG_D("sio", "recovery: offset %s is not in the log", key ? key : "(not a string)");
+      return false;
+    }
+    *from = e->seq + 1;
+  } else if (has_dflt) {
+    *from = dflt;
+  } else {
+    return false;
+  }
+  return *from >= oldest && *from <= next;
+}
+
+/* The socket becomes the session's (which it now owns): rooms and packets come at connect. */
+static void take_over(sio_socket *s, recovery_session *sess, uint64_t from) {
+  sess->from_seq = from;
+  memcpy(s->id, sess->sid, sizeof s->id);
+  memcpy(s->pid, sess->pid, sizeof s->pid);
+  json_decref(s->json);
+  s->json = sess->data;
+  sess->data = NULL;
+  s->restored = sess;
+  s->recovered = true;
+}
 
 bool recovery_restore(sio_socket *s, const json_t *auth) {
   recovery_store *st = s->srv->recovery;
@@ -312,28 +454,90 @@ bool recovery_restore(sio_socket *s, const json_t *auth) {
     session_drop(st, sess);
     return false;
   }
-  /* Where to replay from: after the client's last offset, or (it received nothing yet, which
-   * the reference cannot recover) from where the socket started. */
-  const recovery_log *log = s->nsp->log;
-  uint64_t next = log ? log->next_seq : 0, oldest = log ? next - log->count : 0;
-  uint64_t from = sess->from_seq;
-  const json_t *offset = json_object_get(auth, "offset");
-  if (offset && !json_is_null(offset)) {
-    const log_entry *e = log ? strmap_get(&log->by_offset, json_string_value(offset) ?: "") : NULL;
-    if (!e) return false;
-    from = e->seq + 1;
-  }
-  if (from < oldest || from > next) return false; /* what it missed is no longer all there */
+  uint64_t from;
+  if (!replay_start(s->nsp->log, auth, true, sess->from_seq, &from)) return false;
   strmap_remove(&st->sessions, sess->pid);
   fifo_timer_disarm(&sess->expiry);
-  sess->from_seq = from;
-  memcpy(s->id, sess->sid, sizeof s->id);
-  memcpy(s->pid, sess->pid, sizeof s->pid);
-  json_decref(s->json);
-  s->json = sess->data;
-  sess->data = NULL;
-  s->restored = sess;
-  s->recovered = true;
+  take_over(s, sess, from);
+  return true;
+}
+
+/* A session as the cluster kept it (session_json), for socket `s`; NULL if it does not fit. */
+static recovery_session *session_from_json(const sio_socket *s, const char *pid,
+                                           const json_t *j, uint64_t *from, const json_t *auth) {
+  const char *sid = json_string_value(json_object_get(j, "sid"));
+  const char *nsp = json_string_value(json_object_get(j, "nsp"));
+  const char *start = json_string_value(json_object_get(j, "from"));
+  const json_t *rooms = json_object_get(j, "rooms");
+  if (!sid || strlen(sid) != RANDOM_ID_LEN || strlen(pid) != RANDOM_ID_LEN || !nsp ||
+      strcmp(nsp, s->nsp->name) != 0 || !start || !json_is_array(rooms) ||
+      strmap_get(&s->nsp->sockets, sid)) {
+    LOG_D("sio", "recovery: a session from the cluster does not fit");
+    return NULL;
+  }
+  /* Its start, as an offset of this server's log ("": unknown, the client needs its own). */
+  const recovery_log *log = s->nsp->log;
+  const log_entry *e = *start && log ? strmap_get(&log->by_offset, start) : NULL;
+  if (!replay_start(log, auth, e != NULL, e ? e->seq + 1 : 0, from)) {
+    LOG_D("sio", "recovery: the missed packets of sid=%s are not all in this server's log", sid);
+    return NULL;
+  }
+  size_t text = 0, n = json_array_size(rooms), i;
+  json_t *v;
+  json_array_foreach(rooms, i, v) {
+    if (!json_is_string(v)) return NULL;
+    text += json_string_length(v) + 1;
+  }
+  recovery_session *sess = malloc(sizeof *sess + n * sizeof(char *) + text);
+  if (!sess) return NULL;
+  memset(sess, 0, sizeof *sess);
+  sess->nsp = s->nsp;
+  memcpy(sess->pid, pid, sizeof sess->pid);
+  memcpy(sess->sid, sid, sizeof sess->sid);
+  const json_t *data = json_object_get(j, "data");
+  sess->data = data && !json_is_null(data) ? json_incref((json_t *)data) : NULL;
+  char *out = (char *)&sess->rooms[n];
+  json_array_foreach(rooms, i, v) {
+    size_t len = strlen(json_string_value(v)) + 1;
+    sess->rooms[sess->nrooms++] = memcpy(out, json_string_value(v), len);
+    out += len;
+  }
+  return sess;
+}
+
+typedef struct {
+  sio_socket *s;
+  json_t *auth;
+} cluster_lookup;
+
+static void cluster_answered(void *arg, json_t *session) {
+  cluster_lookup *l = arg;
+  sio_socket *s = l->s;
+  const char *pid = json_string_value(json_object_get(l->auth, "pid"));
+  uint64_t from;
+  recovery_session *sess = NULL;
+  if (session && s->state == SOCK_PENDING && s->srv->recovery && pid &&
+      (sess = session_from_json(s, pid, session, &from, l->auth)))
+    take_over(s, sess, from);
+  if (s->state == SOCK_PENDING) {
+    bool open = s->client && s->client->open;
+    if (s->recovered && open && !s->srv->opts.recovery.run_middlewares) socket_connect(s);
+    else namespace_run_middleware(s);
+  }
+  socket_release(s);
+  json_decref(l->auth);
+  free(l);
+}
+
+bool recovery_restore_cluster(sio_socket *s, const json_t *auth) {
+  recovery_store *st = s->srv->recovery;
+  const char *pid = st && st->cluster ? json_string_value(json_object_get(auth, "pid")) : NULL;
+  if (!pid || strlen(pid) != RANDOM_ID_LEN) return false;
+  cluster_lookup *l = malloc(sizeof *l);
+  if (!l) return false;
+  l->s = sio_socket_ref(s);
+  l->auth = json_incref((json_t *)auth);
+  st->cluster->take(st->cluster_ctx, pid, cluster_answered, l);
   return true;
 }
 
@@ -377,6 +581,7 @@ void recovery_on_connect(sio_socket *s) {
     session_free(sess);
   }
   s->start_seq = log ? log->next_seq : 0;
+  cluster_save(s, true);
 }
 
 void recovery_socket_free(sio_socket *s) {

@@ -327,6 +327,24 @@ void recovery_on_connect(sio_socket *s);
 void recovery_on_close(sio_socket *s, const char *reason);
 /* The socket is freed: what it held of a session goes. */
 void recovery_socket_free(sio_socket *s);
+/* The socket's rooms or data changed (the cluster's copy of its session is refreshed). */
+void recovery_touch(sio_socket *s);
+
+/* The cluster's part (src/redis/redis_recovery.c): sessions kept where every server finds
+ * them, so that a client recovers on another server, which finds its missed packets in its own
+ * log (every server logs every broadcast of the cluster, under the offset its origin gave). */
+typedef struct {
+  /* Keeps `session` (JSON: sid, nsp, rooms, data, from) under `pid` for ttl_ms; NULL forgets. */
+  void (*save)(void *ctx, const char *pid, json_t *session, unsigned ttl_ms);
+  /* Looks the session of `pid` up and forgets it: done(arg, session or NULL) runs once, later
+   * (NULL also when the cluster goes first). */
+  void (*take)(void *ctx, const char *pid, void (*done)(void *arg, json_t *session), void *arg);
+} recovery_cluster_ops;
+void recovery_cluster_attach(sio_server *srv, const recovery_cluster_ops *ops, void *ctx);
+void recovery_cluster_detach(sio_server *srv);
+/* CONNECT with a pid this server does not know: asks the cluster. Returns true if the socket
+ * waits for the answer (it then goes on to its middleware or connects by itself). */
+bool recovery_restore_cluster(sio_socket *s, const json_t *auth);
 
 /* --- ids --- */
 int64_t sio_wall_ms(void);

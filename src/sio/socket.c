@@ -117,6 +117,7 @@ int sio_socket_set_json(sio_socket *s, json_t *data) {
   json_t *old = s->json;
   s->json = data ? json_incref(data) : NULL;
   json_decref(old);
+  recovery_touch(s);
   return 0;
 }
 
@@ -285,10 +286,17 @@ void socket_notify_outgoing(sio_socket *s, const char *event, json_t *args,
  * socket's own room, its offset last, as the reference's adapter does. */
 static int emit(sio_socket *s, const char *event, json_t *args, const sio_bytes *bins,
                 size_t nbins, bool is_volatile, int64_t id) {
+  bool logged = s->srv->recovery && id < 0 && !is_volatile && s->state == SOCK_CONNECTED;
+  if (logged && s->srv->cluster) {
+    /* In a cluster every server logs it, so that the client can recover on any of them: a
+     * broadcast to the socket's own room, as the reference's emit does with recovery. */
+    sio_broadcast b = sio_broadcast_of(s->nsp);
+    sio_bc_to(&b, s->id);
+    return sio_bc_emit(&b, event, args, bins, nbins) < 0 ? -1 : 0;
+  }
   json_t *data = event_data(event, args);
   if (!data) return -1;
   char offset[RECOVERY_OFFSET_MAX];
-  bool logged = s->srv->recovery && id < 0 && !is_volatile && s->state == SOCK_CONNECTED;
   if (logged) {
     recovery_next_offset(s->srv, offset);
     if (json_array_append_new(data, json_string(offset))) logged = false;
@@ -366,7 +374,9 @@ int sio_join(sio_socket *s, const char *room) {
     return sio_bc_sockets_join(&b, room) < 0 ? -1 : 0;
   }
   if (!s || !room || s->state == SOCK_CLOSED) return -1;
-  return adapter_join(s->nsp, s, room);
+  int r = adapter_join(s->nsp, s, room);
+  recovery_touch(s);
+  return r;
 }
 
 void sio_leave(sio_socket *s, const char *room) {
@@ -375,7 +385,10 @@ void sio_leave(sio_socket *s, const char *room) {
     sio_bc_sockets_leave(&b, room);
     return;
   }
-  if (s && room && s->state != SOCK_CLOSED) adapter_leave(s->nsp, s, room);
+  if (s && room && s->state != SOCK_CLOSED) {
+    adapter_leave(s->nsp, s, room);
+    recovery_touch(s);
+  }
 }
 
 size_t sio_socket_rooms(const sio_socket *s, const char **out, size_t max) {
