@@ -158,6 +158,7 @@ typedef struct {
     bool run_middlewares;          /* the reference's skipMiddlewares: false (skipped) */
     size_t log_bytes;              /* per namespace, packets kept for replay: 8 MiB */
     size_t max_sessions;           /* disconnected sessions kept (oldest go): 100000 */
+    size_t session_bytes;          /* and the memory they may take: 64 MiB */
   } recovery;
 } sio_server_options;
 

@@ -30,6 +30,7 @@
 #define DEFAULT_MAX_DISCONNECTION_MS 120000
 #define DEFAULT_LOG_BYTES ((size_t)8 << 20)
 #define DEFAULT_MAX_SESSIONS 100000
+#define DEFAULT_SESSION_BYTES ((size_t)64 << 20)
 #define TAG_LEN 8
 
 /* A logged packet. Its size counts toward the log's budget: the entry, its names and its
@@ -58,6 +59,7 @@ struct recovery_session {
   char pid[RANDOM_ID_LEN + 1];
   char sid[RANDOM_ID_LEN + 1];
   uint64_t from_seq;            /* stored: the socket's start; restored: the first to replay */
+  size_t bytes;                 /* what it costs: itself, its rooms, its data's JSON text */
   json_t *data;
   unsigned nrooms;
   char *rooms[];                /* their text follows */
@@ -68,7 +70,8 @@ struct recovery_store {
   fifo_timer expiry;            /* of the stored sessions, all with the same delay */
   char tag[TAG_LEN + 1];        /* this server's offsets start with it */
   uint64_t counter;
-  size_t log_bytes, max_sessions;
+  size_t log_bytes, max_sessions, max_session_bytes;
+  size_t session_bytes;         /* of the stored sessions */
   int64_t max_ms;
   /* The cluster's copy of the sessions: */
   const recovery_cluster_ops *cluster;
@@ -94,8 +97,16 @@ static void session_free(recovery_session *sess) {
   free(sess);
 }
 
+/* Out of the store (its owner is the caller now). */
+static void session_take(recovery_store *st, recovery_session *sess) {
+  if (strmap_get(&st->sessions, sess->pid) != sess) return;
+  strmap_remove(&st->sessions, sess->pid);
+  fifo_timer_disarm(&sess->expiry);
+  st->session_bytes -= sess->bytes;
+}
+
 static void session_drop(recovery_store *st, recovery_session *sess) {
-  if (strmap_get(&st->sessions, sess->pid) == sess) strmap_remove(&st->sessions, sess->pid);
+  session_take(st, sess);
   session_free(sess);
 }
 
@@ -103,10 +114,16 @@ static recovery_session *session_of_entry(fifo_timer_entry *e) {
   return (recovery_session *)((char *)e - offsetof(recovery_session, expiry));
 }
 
+static void log_trim(const recovery_store *st, recovery_log *log, int64_t now_ms);
+
 static void session_expired(fifo_timer *q, fifo_timer_entry *e) {
   recovery_store *st = q->user;
-  LOG_D("sio", "recovery: session expired pid=%s", session_of_entry(e)->pid);
-  session_drop(st, session_of_entry(e));
+  recovery_session *sess = session_of_entry(e);
+  LOG_D("sio", "recovery: session expired pid=%s", sess->pid);
+  /* What it could have replayed is as old: the log lets it go now rather than at the next
+   * packet, so that a namespace that has gone quiet gives its memory back. */
+  if (sess->nsp->log) log_trim(st, sess->nsp->log, sio_wall_ms());
+  session_drop(st, sess);
 }
 
 int recovery_server_init(sio_server *srv) {
@@ -121,6 +138,8 @@ int recovery_server_init(sio_server *srv) {
                                                 : DEFAULT_MAX_DISCONNECTION_MS;
   st->log_bytes = o->recovery.log_bytes ? o->recovery.log_bytes : DEFAULT_LOG_BYTES;
   st->max_sessions = o->recovery.max_sessions ? o->recovery.max_sessions : DEFAULT_MAX_SESSIONS;
+  st->max_session_bytes =
+      o->recovery.session_bytes ? o->recovery.session_bytes : DEFAULT_SESSION_BYTES;
   memcpy(st->tag, id, TAG_LEN);
   st->context = srv->context;
   st->srv = srv;
@@ -167,7 +186,8 @@ void recovery_on_close(sio_socket *s, const char *reason) {
     nrooms++;
     text += strlen(((adapter_room *)p)->name) + 1;
   }
-  recovery_session *sess = malloc(sizeof *sess + nrooms * sizeof(char *) + text);
+  size_t size = sizeof(recovery_session) + nrooms * sizeof(char *) + text;
+  recovery_session *sess = malloc(size);
   if (!sess) return;
   memset(sess, 0, sizeof *sess);
   sess->nsp = s->nsp;
@@ -175,6 +195,8 @@ void recovery_on_close(sio_socket *s, const char *reason) {
   memcpy(sess->sid, s->id, sizeof sess->sid);
   sess->from_seq = s->start_seq;
   sess->data = json_incref(s->json);
+  /* The data is shared with the socket until it is freed: counted as its JSON text. */
+  sess->bytes = size + (s->json ? json_dumpb(s->json, NULL, 0, JSON_COMPACT) : 0);
   char *out = (char *)&sess->rooms[nrooms];
   pos = 0;
   while (ptrset_next(&s->rooms, &pos, &p)) {
@@ -185,13 +207,15 @@ void recovery_on_close(sio_socket *s, const char *reason) {
   }
   recovery_session *old = strmap_get(&st->sessions, sess->pid);
   if (old) session_drop(st, old);
-  /* At capacity the oldest session goes: the FIFO's head. */
-  while (st->sessions.count >= st->max_sessions && st->expiry.head)
+  /* At capacity the oldest sessions go: the FIFO's head. */
+  while ((st->sessions.count >= st->max_sessions ||
+          st->session_bytes + sess->bytes > st->max_session_bytes) && st->expiry.head)
     session_drop(st, session_of_entry(st->expiry.head));
-  if (!strmap_put(&st->sessions, sess->pid, sess)) {
+  if (sess->bytes > st->max_session_bytes || !strmap_put(&st->sessions, sess->pid, sess)) {
     session_free(sess);
     return;
   }
+  st->session_bytes += sess->bytes;
   fifo_timer_arm(&st->expiry, &sess->expiry);
   metrics.sio_recovery_sessions_kept++;
 }
@@ -301,11 +325,17 @@ int recovery_log_add(sio_namespace *nsp, const char *offset, const adapter_opts 
   log->ring[(log->head + log->count) % log->cap] = e;
   log->count++;
   log->bytes += e->bytes;
-  int64_t too_old = e->at_ms - st->max_ms;
+  log_trim(st, log, e->at_ms);
+  return 0;
+}
+
+/* Drops the oldest entries while the log is over its budget or they are too old to replay.
+ * The newest stays (a client's offset may be it). */
+static void log_trim(const recovery_store *st, recovery_log *log, int64_t now_ms) {
+  int64_t too_old = now_ms - st->max_ms;
   while (log->count > 1 &&
          (log->bytes > st->log_bytes || log->ring[log->head]->at_ms < too_old))
     log_drop_oldest(log);
-  return 0;
 }
 
 void recovery_namespace_free(sio_namespace *nsp) {
@@ -456,8 +486,7 @@ bool recovery_restore(sio_socket *s, const json_t *auth) {
   }
   uint64_t from;
   if (!replay_start(s->nsp->log, auth, true, sess->from_seq, &from)) return false;
-  strmap_remove(&st->sessions, sess->pid);
-  fifo_timer_disarm(&sess->expiry);
+  session_take(st, sess);
   take_over(s, sess, from);
   return true;
 }
@@ -590,3 +619,11 @@ void recovery_socket_free(sio_socket *s) {
 }
 
 bool sio_socket_recovered(const sio_socket *s) { return s && s->recovered; }
+
+void recovery_stats(const sio_server *srv, size_t *sessions, size_t *session_bytes) {
+  const recovery_store *st = srv->recovery;
+  *sessions = st ? st->sessions.count : 0;
+  *session_bytes = st ? st->session_bytes : 0;
+}
+
+size_t recovery_log_bytes(const sio_namespace *nsp) { return nsp->log ? nsp->log->bytes : 0; }

@@ -41,6 +41,24 @@ static void collect(void *ctx, sbuf *out) {
                         labels, (double)adapter_room_count(&nsp->adapter));
     first = false;
   }
+  if (!srv->recovery) return;
+  pos = 0;
+  first = true;
+  while (strmap_next(&srv->nsps, &pos, NULL, &v)) {
+    sio_namespace *nsp = v;
+    snprintf(labels, sizeof labels, "path=\"%s\",nsp=\"%.200s\"", srv->path, nsp->name);
+    metrics_write_gauge(out, "sio_recovery_log_bytes",
+                        first ? "packets kept for connection state recovery, bytes" : NULL, labels,
+                        (double)recovery_log_bytes(nsp));
+    first = false;
+  }
+  size_t sessions, bytes;
+  recovery_stats(srv, &sessions, &bytes);
+  snprintf(labels, sizeof labels, "path=\"%s\"", srv->path);
+  metrics_write_gauge(out, "sio_recovery_sessions", "disconnected sessions kept for recovery",
+                      labels, (double)sessions);
+  metrics_write_gauge(out, "sio_recovery_session_bytes", "memory of those sessions, bytes",
+                      labels, (double)bytes);
 }
 
 /* Every socket of the namespace leaves: held in an array first, since leaving changes the

@@ -327,6 +327,9 @@ void recovery_on_connect(sio_socket *s);
 void recovery_on_close(sio_socket *s, const char *reason);
 /* The socket is freed: what it held of a session goes. */
 void recovery_socket_free(sio_socket *s);
+/* For the metrics: stored sessions and what they cost; a namespace's log size. */
+void recovery_stats(const sio_server *srv, size_t *sessions, size_t *session_bytes);
+size_t recovery_log_bytes(const sio_namespace *nsp);
 /* The socket's rooms or data changed (the cluster's copy of its session is refreshed). */
 void recovery_touch(sio_socket *s);
 
