@@ -548,7 +548,9 @@ static void capture_handshake(eio_session *s, struct lws *wsi, const request_arg
     sbuf_free(&b);
     return;
   }
-  s->hs_store = (char *)b.data;
+  /* Kept for the session's life: give back the buffer's growth slack. */
+  char *fit = realloc(b.data, b.len);
+  s->hs_store = fit ? fit : (char *)b.data;
   s->hs.url = s->hs_store;
   s->hs.remote_address = s->hs_store + remote_at;
   s->hs.headers = s->hs_store + headers_at;
@@ -963,6 +965,41 @@ too_big:
   return -1;
 }
 
+/* Several small frames queued for one client go out in one write (one syscall, often one TCP
+ * segment) instead of one each: they are framed here (server frames are unmasked: FIN + opcode,
+ * then the length in 1, 3 or 9 bytes) into a scratch buffer that lws sends as it is. Frames that
+ * do not fit are left to the one-by-one path. Returns the frames written, or -1. */
+#define WS_BATCH_BYTES 16384
+static int ws_write_batch(eio_session *s, struct lws *wsi) {
+  static uint8_t batch[LWS_PRE + WS_BATCH_BYTES];
+  uint8_t *start = batch + LWS_PRE, *p = start, *end = start + sizeof batch - LWS_PRE;
+  int n = 0;
+  while (s->q_len) {
+    eio_frame *f = s->queue[s->q_head];
+    size_t len = eio_frame_len(f);
+    size_t header = len < 126 ? 2 : len < 65536 ? 4 : 10;
+    if ((size_t)(end - p) < header + len) break;
+    *p++ = (uint8_t)(0x80 | (eio_frame_binary(f) ? 0x2 : 0x1));
+    if (len < 126) {
+      *p++ = (uint8_t)len;
+    } else if (len < 65536) {
+      *p++ = 126;
+      *p++ = (uint8_t)(len >> 8);
+      *p++ = (uint8_t)len;
+    } else {
+      *p++ = 127;
+      for (int i = 7; i >= 0; i--) *p++ = (uint8_t)((uint64_t)len >> (8 * i));
+    }
+    memcpy(p, eio_frame_data(f), len);
+    p += len;
+    eio_frame_unref(queue_pop(s));
+    n++;
+  }
+  /* LWS_WRITE_HTTP makes lws send the bytes raw; a partial write is kept and sent by lws. */
+  if (n && lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) < 0) return -1;
+  return n;
+}
+
 int eio_ws_writeable(eio_server *srv, struct lws *wsi, eio_conn *c) {
   if (c->close_asked) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
@@ -978,6 +1015,10 @@ int eio_ws_writeable(eio_server *srv, struct lws *wsi, eio_conn *c) {
     return n < 0 ? -1 : 0;
   }
   if (s->ws != wsi) return 0;
+  if (s->q_len > 1 && ws_write_batch(s, wsi) < 0) {
+    session_close_now(s, "transport error");
+    return -1;
+  }
   for (int i = 0; i < WS_FRAMES_PER_WRITEABLE && s->q_len; i++) {
     if (i && lws_send_pipe_choked(wsi)) break;
     eio_frame *f = queue_pop(s);

@@ -320,6 +320,13 @@ static struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* No lws "validity" pings: Engine.IO's heartbeat already proves each client alive, and lws
+ * keeps its validity timers in one sorted list (lws_dll2_add_sorted walks it from the head), so
+ * re-arming one (at every WebSocket open) cost O(connections): 28% of the server's CPU while
+ * 10k clients connected. A zero hang-up time turns them off. */
+static const lws_retry_bo_t no_validity_checks = {.secs_since_valid_ping = 0,
+                                                  .secs_since_valid_hangup = 0};
+
 static void lws_log_emit(int level, const char *line) {
   size_t n = strlen(line);
   while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
@@ -354,9 +361,10 @@ sio_listener *sio_listener_new(const sio_listener_options *o) {
   lws_set_log_level(log_enabled(LOG_DEBUG) ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log_emit);
 
   protocols[0].per_session_data_size = eio_area() + sizeof(conn);
-  /* A small receive buffer is the main memory lever per connection (~4 KB by default); larger
-   * messages arrive in fragments that the Engine.IO layer reassembles. */
-  protocols[0].rx_buffer_size = 512;
+  /* A small receive buffer is the main memory lever per connection (~4 KB by default, kept for
+   * the WebSocket's whole life); larger messages arrive in fragments that the Engine.IO layer
+   * reassembles. 256 bytes hold a typical small event whole (docs/PERFORMANCE.md). */
+  protocols[0].rx_buffer_size = 256;
 
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
@@ -369,8 +377,12 @@ sio_listener *sio_listener_new(const sio_listener_options *o) {
   info.timeout_secs = 20;
   info.keepalive_timeout = 30;
   info.max_http_header_data = 4096;
-  info.max_http_header_pool = 256;
+  /* Header tables are allocated on demand, but a held long-polling GET keeps its own until it
+   * is answered: a pool smaller than the connections caps polling clients (at 256, the 257th
+   * waited for a table and was reset). */
+  info.max_http_header_pool = (unsigned short)(l->max_connections < 65535 ? l->max_connections : 65535);
   info.pt_serv_buf_size = 4096;
+  info.retry_and_idle_policy = &no_validity_checks;
   if (o->tls_cert && o->tls_key) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = o->tls_cert;

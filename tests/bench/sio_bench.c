@@ -1168,7 +1168,8 @@ static void print_result(const proc_stats *a, const proc_stats *b, double self_c
   const char *unit = opt.sc == SC_BCAST || opt.sc == SC_ROOM ? "deliveries" : "acks";
   printf(" payload=%u inflight=%u", opt.payload, opt.inflight);
   if (opt.sc == SC_ROOM) printf(" rooms=%u", opt.rooms);
-  printf(" window_s=%.3f %s=%" PRIu64 " %s_per_s=%.0f", win, unit, ops, unit, ops / win);
+  printf(" window_s=%.3f %s=%" PRIu64 " %s_per_s=%.0f", win, unit, ops, unit,
+         win > 0 ? ops / win : 0);
   if (opt.sc == SC_BCAST || opt.sc == SC_ROOM) printf(" broadcasts=%" PRIu64, lat.count);
   printf(" lat_p50_us=%.1f lat_p99_us=%.1f lat_p999_us=%.1f lat_max_us=%.1f", hist_q_us(&lat, 0.5),
          hist_q_us(&lat, 0.99), hist_q_us(&lat, 0.999), lat.max / 1000.0);
@@ -1176,10 +1177,10 @@ static void print_result(const proc_stats *a, const proc_stats *b, double self_c
     double cpu = b->user_s + b->sys_s - a->user_s - a->sys_s;
     printf(" server_cpu_s=%.2f server_cpu_util=%.2f server_sys_share=%.2f cpu_us_per_op=%.2f "
            "rss_kb=%ld",
-           cpu, cpu / win, cpu > 0 ? (b->sys_s - a->sys_s) / cpu : 0, ops ? cpu * 1e6 / ops : 0,
-           b->rss_kb);
+           cpu, win > 0 ? cpu / win : 0, cpu > 0 ? (b->sys_s - a->sys_s) / cpu : 0,
+           ops ? cpu * 1e6 / ops : 0, b->rss_kb);
   }
-  printf(" client_cpu_util=%.2f\n", self_cpu / win);
+  printf(" client_cpu_util=%.2f\n", win > 0 ? self_cpu / win : 0);
 }
 
 int main(int argc, char **argv) {
