@@ -348,7 +348,10 @@ void sio_bc_compress(sio_broadcast *b, bool compress);
 void sio_bc_timeout(sio_broadcast *b, unsigned ms);
 
 /* .emit(event, ...args): encoded once, the same frames queued to every recipient. Returns
- * the number of recipients, or -1 on error (reserved name, bad placeholders, too many rooms). */
+ * the number of recipients on this server, or -1 on error (reserved name, bad placeholders,
+ * too many rooms). With connection state recovery in a Redis cluster, a replayable broadcast
+ * is delivered here when Redis hands it back (so that every server sees the cluster's
+ * broadcasts in one order): it returns 0 then. */
 int sio_bc_emit(sio_broadcast *b, const char *event, json_t *args, const sio_bytes *bins,
                 size_t nbins);
 /* .emit(event, ...args, cb) with acknowledgements from every recipient: `cb` runs once, when

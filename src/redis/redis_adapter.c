@@ -484,6 +484,57 @@ static void op_broadcast(void *ctx, sio_namespace *nsp, const adapter_opts *o, c
   msgpack_sbuffer_destroy(&sb);
 }
 
+/* A broadcast published to be delivered here too when Redis hands it back, so that every
+ * server delivers (and logs, for connection state recovery) the cluster's broadcasts in the
+ * one order Redis gives them. Kept until Redis has taken it: if the publication fails, it is
+ * delivered here at once. */
+typedef struct {
+  redis_adapter *r;
+  sio_namespace *nsp;
+  size_t len;
+  char data[];
+} ordered;
+
+static void broadcast_in(redis_adapter *r, nsp_entry *e, const char *data, size_t len);
+
+static void on_ordered_published(redisAsyncContext *ac, void *reply, void *priv) {
+  ordered *m = priv;
+  const redisReply *rep = reply;
+  redis_adapter *r = m->r;
+  if ((!rep || rep->type == REDIS_REPLY_ERROR) && !r->detached) {
+    nsp_entry *e = entry_of(r, m->nsp);
+    if (e) broadcast_in(r, e, m->data, m->len);
+  }
+  free(m);
+}
+
+static bool op_broadcast_ordered(void *ctx, sio_namespace *nsp, const adapter_opts *o,
+                                 const char *event, json_t *args, const sio_bytes *bins,
+                                 size_t nbins) {
+  redis_adapter *r = ctx;
+  nsp_entry *e = entry_of(r, nsp);
+  if (!e || !link_up(r) || !o->offset) return false;
+  msgpack_sbuffer sb;
+  msgpack_packer pk;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  char *channel = o->nrooms == 1 ? concat(e->bc_channel, o->rooms[0], "#") : NULL;
+  ordered *m = NULL;
+  bool ok = (o->nrooms != 1 || channel) && !msgpack_pack_array(&pk, 3) &&
+            !rcodec_pack_str(&pk, r->uid) &&
+            !pack_packet(&pk, nsp, event, args, bins, nbins, r->srv->limits.max_depth) &&
+            !pack_opts(&pk, o) && sb.size <= MAX_MESSAGE && (m = malloc(sizeof *m + sb.size));
+  if (ok) {
+    *m = (ordered){r, nsp, sb.size};
+    memcpy(m->data, sb.data, sb.size);
+    ok = publish(r, channel ? channel : e->bc_channel, sb.data, sb.size, on_ordered_published, m);
+    if (!ok) free(m);
+  }
+  free(channel);
+  msgpack_sbuffer_destroy(&sb);
+  return ok;
+}
+
 static void on_bc_end(void *ctx) { pending_free(ctx); }
 
 static void op_broadcast_with_ack(void *ctx, sio_namespace *nsp, const adapter_opts *o,
@@ -743,8 +794,14 @@ static void on_broadcast(redis_adapter *r, const redisReply *pattern, const redi
     dropped("broadcast too large");
     return;
   }
+  broadcast_in(r, e, payload->str, payload->len);
+}
+
+/* A broadcast message [uid, packet, opts], from the channel or (ordered broadcasts whose
+ * publication failed) from ourselves. */
+static void broadcast_in(redis_adapter *r, nsp_entry *e, const char *data, size_t len) {
   msgpack_unpacked u;
-  if (rcodec_unpack((const uint8_t *)payload->str, payload->len, &u)) {
+  if (rcodec_unpack((const uint8_t *)data, len, &u)) {
     dropped("broadcast is not msgpack");
     return;
   }
@@ -759,9 +816,9 @@ static void on_broadcast(redis_adapter *r, const redisReply *pattern, const redi
     goto out;
   }
   const msgpack_object *uid = &root->via.array.ptr[0];
-  if (uid->type == MSGPACK_OBJECT_STR && uid->via.str.size == strlen(r->uid) &&
-      memcmp(uid->via.str.ptr, r->uid, uid->via.str.size) == 0)
-    goto out; /* our own */
+  bool own = uid->type == MSGPACK_OBJECT_STR && uid->via.str.size == strlen(r->uid) &&
+             memcmp(uid->via.str.ptr, r->uid, uid->via.str.size) == 0;
+  if (own && !r->recovery) goto out; /* our own: done here already */
   msg = rcodec_to_json(root, &bins, RCODEC_MAX_DEPTH);
   if (!msg) {
     why = "broadcast does not decode";
@@ -788,6 +845,8 @@ static void on_broadcast(redis_adapter *r, const redisReply *pattern, const redi
     why = "broadcast opts are malformed";
     goto out;
   }
+  /* Our own come back to be delivered here only if they were ordered (they have an offset). */
+  if (own && !sel.o.offset) goto out;
   if (adapter_broadcast(e->nsp, &sel.o, event, args, bins.v, bins.n) < 0)
     why = "broadcast cannot be sent (placeholders?)";
 out:
@@ -1387,6 +1446,7 @@ static void detach(void *ctx) {
 static const adapter_cluster_ops redis_ops = {
     .namespace_added = namespace_added,
     .broadcast = op_broadcast,
+    .broadcast_ordered = op_broadcast_ordered,
     .broadcast_with_ack = op_broadcast_with_ack,
     .fetch_sockets = op_fetch_sockets,
     .add_sockets = op_add_sockets,

@@ -183,8 +183,28 @@ static const adapter_cluster_ops *cluster_of(sio_namespace *nsp, const adapter_o
   return o && o->local ? NULL : nsp->srv->cluster;
 }
 
+/* With connection state recovery in a cluster, a replayable broadcast is delivered here when
+ * the cluster hands it back, in the order every server sees: true if it went that way. */
+static bool broadcast_ordered(sio_namespace *nsp, const adapter_opts *o, const char *event,
+                              json_t *args, const sio_bytes *bins, size_t nbins) {
+  const adapter_cluster_ops *cl = cluster_of(nsp, o);
+  if (!nsp->srv->recovery || o->is_volatile || o->offset || !cl || !cl->broadcast_ordered ||
+      (args && !json_is_array(args)) ||
+      (nbins && (nbins > UINT32_MAX || sio_packet_check_placeholders(args, (unsigned)nbins))))
+    return false; /* the direct path refuses what is malformed */
+  char offset[RECOVERY_OFFSET_MAX];
+  recovery_next_offset(nsp->srv, offset);
+  adapter_opts with_offset = *o;
+  with_offset.offset = offset;
+  if (!cl->broadcast_ordered(nsp->srv->cluster_ctx, nsp, &with_offset, event, args, bins, nbins))
+    return false;
+  metrics.sio_broadcasts++;
+  return true;
+}
+
 static long broadcast(sio_namespace *nsp, const adapter_opts *o, const char *event, json_t *args,
                       const sio_bytes *bins, size_t nbins, struct bc_collector *bc) {
+  if (!bc && broadcast_ordered(nsp, o, event, args, bins, nbins)) return 0; /* reached later */
   json_t *data = event_data(event, args);
   if (!data) return -1;
   int64_t id = bc ? (int64_t)nsp->next_ack_id++ : -1;

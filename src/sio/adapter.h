@@ -95,6 +95,14 @@ typedef struct {
   void (*namespace_added)(void *ctx, sio_namespace *nsp);
   void (*broadcast)(void *ctx, sio_namespace *nsp, const adapter_opts *o, const char *event,
                     json_t *args, const sio_bytes *bins, size_t nbins);
+  /* Optional. A broadcast that this server must deliver in the cluster's order (connection
+   * state recovery: every server logs the cluster's broadcasts in one order, so that a client
+   * can recover on any of them): the cluster hands it back later through adapter_broadcast
+   * (with `local` and this `o->offset`) to be delivered here. Returns false if it cannot (the
+   * link is down): the caller delivers it now. */
+  bool (*broadcast_ordered)(void *ctx, sio_namespace *nsp, const adapter_opts *o,
+                            const char *event, json_t *args, const sio_bytes *bins,
+                            size_t nbins);
   /* The remote part of a broadcast with acknowledgements: see bc_collector_remote_*. */
   void (*broadcast_with_ack)(void *ctx, sio_namespace *nsp, const adapter_opts *o,
                              const char *event, json_t *args, const sio_bytes *bins,

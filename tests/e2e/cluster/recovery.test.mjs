@@ -33,13 +33,19 @@ async function balancer(port) {
   };
 }
 
-test('a client recovers on another node after its node is drained, then killed', { skip, timeout: 60000 }, async (t) => {
+/** Redis, three sio nodes with recovery, and the balancer in front of the first. */
+async function threeNodes(t) {
   const cl = await cluster(t);
   const flags = ['--recovery', '--recovery-timeout', '10000'];
   const nodes = [await cl.sio(flags), await cl.sio(flags), await cl.sio(flags)];
   await cl.ready(['/'], 3);
   const lb = await balancer(nodes[0].port);
   t.after(() => lb.close());
+  return { cl, nodes, lb };
+}
+
+test('a client recovers on another node after its node is drained, then killed', { skip, timeout: 60000 }, async (t) => {
+  const { cl, nodes, lb } = await threeNodes(t);
 
   const a = await cl.client(lb, '/', { reconnection: true, reconnectionDelay: 300, reconnectionDelayMax: 300, randomizationFactor: 0 });
   const sender = await cl.client(nodes[2]); // on the node that stays
@@ -108,4 +114,38 @@ test('an unknown or expired session gets a new one, in a cluster too', { skip, t
   assert.notEqual(a.id, id, 'a new socket id after the recovery timeout');
   assert.equal(a.recovered, false);
   assert.deepEqual(await emitAck(a, 'get-data'), [null, false]);
+});
+
+test('broadcasts from two nodes at once, the client\'s node killed mid-stream: each event once, per-sender order kept', { skip, timeout: 60000 }, async (t) => {
+  const { cl, nodes, lb } = await threeNodes(t);
+  const a = await cl.client(lb, '/', { reconnection: true, reconnectionDelay: 200, reconnectionDelayMax: 200, randomizationFactor: 0 });
+  await emitAck(a, 'join', 'r1');
+  const got = [];
+  a.on('news', (from, i) => got.push(`${from}:${i}`));
+  const senders = [await cl.client(nodes[1]), await cl.client(nodes[2])];
+  const PER_SENDER = 150;
+  let acked = 0;
+  const blast = (k) => {
+    for (let i = 0; i < PER_SENDER; i++) senders[k].emit('bc', { to: ['r1'] }, 'news', k, i, () => { acked++; });
+  };
+  lb.switchTo(nodes[1].port);
+  const back = withTimeout(new Promise((resolve) => a.once('connect', resolve)), 10000, 'reconnect');
+  blast(0);
+  blast(1);
+  await until(() => got.length >= 40, 5000, 'some events before the cut');
+  const exited = new Promise((resolve) => nodes[0].proc.once('exit', resolve));
+  nodes[0].proc.kill('SIGKILL');
+  await exited;
+  nodes[0].stop = async () => {};
+  await until(() => acked === 2 * PER_SENDER, 10000, 'every broadcast sent');
+  await back;
+  assert.equal(a.recovered, true);
+  await until(() => got.length >= 2 * PER_SENDER, 5000, `all events (got ${got.length})`);
+  await sleep(200);
+  assert.equal(new Set(got).size, got.length, 'no duplicates');
+  assert.equal(got.length, 2 * PER_SENDER, 'nothing lost');
+  for (const k of [0, 1]) {
+    const mine = got.filter((e) => e.startsWith(`${k}:`)).map((e) => Number(e.split(':')[1]));
+    assert.deepEqual(mine, [...mine].sort((x, y) => x - y), `sender ${k}'s order kept`);
+  }
 });
