@@ -49,7 +49,7 @@ int app_bench_setup(sio_listener *l, const config *c) {
   if (c->connect_timeout_ms) so.connect_timeout_ms = c->connect_timeout_ms;
   app_recovery_options(c, &so);
   sio_server *io = sio_server_attach(l, &so);
-  if (!io) return -1;
+  if (!io || app_attach_cluster(io, c)) return -1; /* --redis: join that cluster */
   sio_namespace *nsp = sio_of(io, "/");
   if (!nsp || sio_on(nsp, "echo", on_echo, NULL) || sio_on(nsp, "bcast", on_bcast, NULL) ||
       sio_on(nsp, "join", on_join, NULL) || sio_on(nsp, "room-bcast", on_room_bcast, NULL))

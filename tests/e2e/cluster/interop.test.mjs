@@ -5,31 +5,7 @@
 // acknowledgements) and broadcasts with acknowledgements work across the mix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cluster, emitAck, inbox, once, sleep, until } from '../lib/cluster.mjs';
-
-const SETTLE = 300; // ms to wait for stray duplicates after the expected messages arrived
-
-/** Redis, nodes [sio A, sio B, node N], and two clients per node on "/". */
-async function mixed(t) {
-  const cl = await cluster(t);
-  const nodes = [await cl.sio(), await cl.sio(), await cl.node(['--requests-timeout', '2000'])];
-  await cl.ready(['/', '/custom'], 3);
-  const clients = [];
-  for (const srv of nodes) clients.push([await cl.client(srv), await cl.client(srv)]);
-  return { cl, nodes, clients, all: clients.flat() };
-}
-
-async function join(s, room) {
-  const [rooms] = await emitAck(s, 'join', room);
-  assert.ok(rooms.includes(room));
-}
-
-/** Waits until each socket of `expect` has its count of `event`, then checks nobody else got any. */
-async function expectExactly(boxes, expect, label) {
-  await until(() => boxes.every((b, i) => b.length >= expect[i]), 5000, label);
-  await sleep(SETTLE);
-  assert.deepEqual(boxes.map((b) => b.length), expect, `${label}: deliveries per socket`);
-}
+import { emitAck, expectExactly, inbox, join, mixedCluster as mixed, once, sleep, until, SETTLE } from '../lib/cluster.mjs';
 
 test('namespace broadcasts from every node reach every socket of the cluster exactly once', async (t) => {
   const { all } = await mixed(t);

@@ -10,6 +10,7 @@
 //
 // With SIO_TEST_TARGET=ref every "sio" node is a Node.js one instead, so that the tests can be
 // checked against the reference alone.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -39,6 +40,19 @@ export function inbox(s, event) {
   const got = [];
   s.on(event, (...args) => got.push(args));
   return got;
+}
+
+/** ms to wait for stray duplicates after the expected messages arrived. */
+export const SETTLE = 300;
+
+/**
+ * Waits until each inbox of `boxes` has its count in `expect`, then a little longer, and checks
+ * that the counts are exactly those (no duplicates, nobody else).
+ */
+export async function expectExactly(boxes, expect, label) {
+  await until(() => boxes.every((b, i) => b.length >= expect[i]), 5000, label);
+  await sleep(SETTLE);
+  assert.deepEqual(boxes.map((b) => b.length), expect, `${label}: deliveries per socket`);
 }
 
 /** Resolves once `pred()` holds, polling; rejects after `ms`. */
@@ -232,6 +246,26 @@ export async function cluster(t, opts = {}) {
     },
   };
   return cl;
+}
+
+/**
+ * The mixed cluster of most tests: Redis, nodes [sio A, sio B, Node.js N] (all ready on "/" and
+ * "/custom"), and two clients per node on "/" (`clients[node][0..1]`; `all` is them in order).
+ */
+export async function mixedCluster(t, opts = {}) {
+  const cl = await cluster(t, opts);
+  const extra = opts.prefix ? ['--redis-prefix', opts.prefix] : [];
+  const nodes = [await cl.sio(extra), await cl.sio(extra), await cl.node(['--requests-timeout', '2000', ...extra])];
+  await cl.ready(['/', '/custom'], 3);
+  const clients = [];
+  for (const srv of nodes) clients.push([await cl.client(srv), await cl.client(srv)]);
+  return { cl, nodes, clients, all: clients.flat() };
+}
+
+/** socket.join(room) through the apps' "join" event, checked. */
+export async function join(s, room) {
+  const [rooms] = await emitAck(s, 'join', room);
+  assert.ok(rooms.includes(room), `joined ${room}`);
 }
 
 /** The value of a Prometheus metric (first sample whose line starts with `name`). */

@@ -17,6 +17,8 @@
 //   "server-emit-ack" ms, event, ...args, ack   ack(err message or null, responses)
 //                                      (the adapter's requestsTimeout applies: --requests-timeout)
 //   "remote-emit" id, event, ...args, ack      fetched socket `id`.emit(event, ...args); ack(found)
+//   "bcast" payload                    nsp.emit("msg", payload) (the bench app's contract, for
+//                                      scripts/bench-cluster)
 // From other servers: "hello" ...args -> nsp.local.emit("server-hello", ...args);
 // "whoami", cb -> cb("node:<port>").
 //
@@ -90,6 +92,7 @@ function serve(nsp) {
     });
     socket.on('to-room', (room, ...args) => socket.to(room).emit('room-message', ...args));
     socket.on('broadcast', (...args) => nsp.emit('broadcast-message', ...args));
+    socket.on('bcast', (payload) => nsp.emit('msg', payload === undefined ? null : payload));
     socket.on('ask-all', (ms, ...args) => {
       nsp.timeout(ms).emit('question', ...args, (err, responses) => {
         socket.emit('answers', err ? err.message : null, responses);
