@@ -55,6 +55,14 @@ void sio_listener_free(sio_listener *l);
 int sio_listener_serve_static(sio_listener *l, const char *path, const char *content_type,
                               const void *body, size_t len);
 
+/* A one-shot timer on the listener's loop: fn(ctx) runs once, `ms` from now (0: on the next
+ * loop turn), unless cancelled first; the handle is gone once it has run. Timers still pending
+ * when the listener is freed run then, early, so that what they hold can be let go. NULL if
+ * memory is exhausted. */
+typedef struct sio_timer sio_timer;
+sio_timer *sio_timer_start(sio_listener *l, unsigned ms, void (*fn)(void *ctx), void *ctx);
+void sio_timer_cancel(sio_timer *t);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Engine.IO                                                                                 */
 
