@@ -35,6 +35,7 @@ typedef struct {
   const char *tls_key;
   unsigned max_connections;    /* refused beyond this; 0: from the process fd limit */
   unsigned drain_timeout_ms;   /* graceful shutdown: longest wait for sessions to close: 5000 */
+  unsigned http_idle_timeout_ms; /* a keep-alive connection idle between requests: 30000 */
 } sio_listener_options;
 
 void sio_listener_options_default(sio_listener_options *o);

@@ -12,7 +12,7 @@ typedef enum {
   O_PATH = 256, O_PING_INTERVAL, O_PING_TIMEOUT, O_MAX_PAYLOAD, O_MAX_BUFFERED,
   O_CONNECT_TIMEOUT, O_TRANSPORTS, O_NO_UPGRADES, O_CORS_ORIGIN, O_CORS_CREDENTIALS,
   O_TLS_CERT, O_TLS_KEY, O_MAX_CONNECTIONS, O_DRAIN_TIMEOUT, O_LOG_LEVEL, O_CLIENT_JS,
-  O_REDIS, O_REDIS_PREFIX, O_RECOVERY, O_RECOVERY_TIMEOUT,
+  O_REDIS, O_REDIS_PREFIX, O_RECOVERY, O_RECOVERY_TIMEOUT, O_HTTP_IDLE_TIMEOUT,
 } option_id;
 
 /* One table drives getopt, the environment and --help. */
@@ -46,6 +46,8 @@ static const struct {
      "connections accepted at once (default: fd limit - 64)"},
     {O_DRAIN_TIMEOUT, "drain-timeout", "SIO_DRAIN_TIMEOUT", "MS",
      "on SIGTERM, how long sessions get to flush and close (5000)"},
+    {O_HTTP_IDLE_TIMEOUT, "http-idle-timeout", "SIO_HTTP_IDLE_TIMEOUT", "MS",
+     "how long a keep-alive HTTP connection may wait between requests (30000)"},
     {O_LOG_LEVEL, "log-level", "SIO_LOG_LEVEL", "LEVEL", "error, warn, info (default), debug"},
     {O_CLIENT_JS, "client-js", "SIO_CLIENT_JS", "FILE", "socket.io client bundle to serve"},
     {O_REDIS, "redis", "SIO_REDIS_URL", "URL",
@@ -134,8 +136,10 @@ static int apply(config *c, option_id id, const char *v, bool from_env) {
     *(id == O_MAX_PAYLOAD ? &c->max_payload : &c->max_buffered) = (size_t)n;
     return 0;
   case O_RECOVERY_TIMEOUT:
+  case O_HTTP_IDLE_TIMEOUT:
     if (!parse_uint(v, 86400000, &n) || n == 0) return -1;
-    c->recovery_timeout_ms = (unsigned)n;
+    *(id == O_RECOVERY_TIMEOUT ? &c->recovery_timeout_ms : &c->http_idle_timeout_ms) =
+        (unsigned)n;
     return 0;
   case O_DRAIN_TIMEOUT:
     if (!parse_uint(v, 3600000, &n)) return -1;

@@ -26,6 +26,7 @@ typedef struct {
   const char *tls_key;
   unsigned max_connections;
   unsigned drain_timeout_ms;
+  unsigned http_idle_timeout_ms;
   bool drain_timeout_set;       /* 0 is a valid drain time: stop at once */
   const char *log_level;
   const char *client_js;        /* path of socket.io.min.js to serve; NULL: search */

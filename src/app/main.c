@@ -102,6 +102,7 @@ int main(int argc, char **argv) {
   lo.tls_key = c.tls_key;
   lo.max_connections = c.max_connections;
   if (c.drain_timeout_set) lo.drain_timeout_ms = c.drain_timeout_ms;
+  if (c.http_idle_timeout_ms) lo.http_idle_timeout_ms = c.http_idle_timeout_ms;
   sio_listener *l = sio_listener_new(&lo);
   if (!l) return 1;
   listener_mount_handler(l, "/metrics", serve_metrics, NULL);

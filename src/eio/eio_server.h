@@ -84,6 +84,10 @@ size_t eio_conn_size(void);
 int eio_http_request(eio_server *srv, struct lws *wsi, eio_conn *c);
 int eio_http_body(eio_server *srv, struct lws *wsi, eio_conn *c, const void *in, size_t len);
 int eio_http_body_done(eio_server *srv, struct lws *wsi, eio_conn *c);
+/* Writes a response that is ready. Returns EIO_HTTP_DONE when it is written whole: the caller
+ * then ends the HTTP transaction (keep-alive: lws_http_transaction_completed and its idle
+ * timer); otherwise the callback's return value. */
+#define EIO_HTTP_DONE 1
 int eio_http_writeable(eio_server *srv, struct lws *wsi, eio_conn *c);
 void eio_http_closed(eio_server *srv, struct lws *wsi, eio_conn *c);
 /* A WebSocket upgrade request (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE): 0 accepts; otherwise an
