@@ -483,34 +483,51 @@ static void js_date_string(int64_t ms, char *out, size_t cap) {
 }
 
 /* A remote socket's handshake, from what its server reported. */
-static const sio_handshake *remote_handshake(sio_socket *s) {
-  json_t *h = s->remote->handshake;
-  const char *address = json_string_value(json_object_get(h, "address"));
-  const char *url = json_string_value(json_object_get(h, "url"));
-  const char *time = json_string_value(json_object_get(h, "time"));
-  address = address ? address : "";
-  url = url ? url : "";
+/* socket.handshake in its box: address and url copied in, headers and query taken over (NULL:
+ * an empty object). Sets s->hs; NULL if memory is exhausted. */
+static const sio_handshake *handshake_box_new(sio_socket *s, const char *address,
+                                              const char *url, json_t *headers, json_t *query,
+                                              bool xdomain, bool secure) {
   size_t alen = strlen(address), ulen = strlen(url);
   handshake_box *box = calloc(1, sizeof *box + alen + ulen + 2);
-  if (!box) return NULL;
+  if (!box) {
+    json_decref(headers);
+    json_decref(query);
+    return NULL;
+  }
   memcpy(box->strings, address, alen + 1);
   memcpy(box->strings + alen + 1, url, ulen + 1);
-  json_t *headers = json_object_get(h, "headers"), *query = json_object_get(h, "query");
-  box->headers = json_is_object(headers) ? json_incref(headers) : json_object();
-  box->query = json_is_object(query) ? json_incref(query) : json_object();
-  snprintf(box->time, sizeof box->time, "%s", time ? time : "");
+  box->headers = headers ? headers : json_object();
+  box->query = query ? query : json_object();
   box->pub = (sio_handshake){
       .headers = box->headers,
       .time = box->time,
       .address = box->strings,
-      .xdomain = json_is_true(json_object_get(h, "xdomain")),
-      .secure = json_is_true(json_object_get(h, "secure")),
+      .xdomain = xdomain,
+      .secure = secure,
       .issued = s->created_ms,
       .url = box->strings + alen + 1,
       .query = box->query,
       .auth = s->auth,
   };
   s->hs = &box->pub;
+  return s->hs;
+}
+
+static const sio_handshake *remote_handshake(sio_socket *s) {
+  json_t *h = s->remote->handshake;
+  const char *address = json_string_value(json_object_get(h, "address"));
+  const char *url = json_string_value(json_object_get(h, "url"));
+  const char *time = json_string_value(json_object_get(h, "time"));
+  json_t *headers = json_object_get(h, "headers"), *query = json_object_get(h, "query");
+  if (!handshake_box_new(s, address ? address : "", url ? url : "",
+                         json_is_object(headers) ? json_incref(headers) : NULL,
+                         json_is_object(query) ? json_incref(query) : NULL,
+                         json_is_true(json_object_get(h, "xdomain")),
+                         json_is_true(json_object_get(h, "secure"))))
+    return NULL;
+  handshake_box *box = (handshake_box *)s->hs; /* `pub` is its first member */
+  snprintf(box->time, sizeof box->time, "%s", time ? time : "");
   return s->hs;
 }
 
@@ -527,27 +544,13 @@ const sio_handshake *sio_socket_handshake(sio_socket *s) {
   if (s->remote) return remote_handshake(s);
   const eio_handshake *eh = s->client && s->client->eio ? eio_session_handshake(s->client->eio)
                                                          : NULL;
-  const char *address = eh && eh->remote_address ? eh->remote_address : "";
   const char *url = eh && eh->url ? eh->url : "";
-  size_t alen = strlen(address), ulen = strlen(url);
-  handshake_box *box = calloc(1, sizeof *box + alen + ulen + 2);
-  if (!box) return NULL;
-  memcpy(box->strings, address, alen + 1);
-  memcpy(box->strings + alen + 1, url, ulen + 1);
-  box->headers = parse_headers(eh ? eh->headers : NULL);
-  box->query = parse_query(url);
+  json_t *headers = parse_headers(eh ? eh->headers : NULL);
+  if (!handshake_box_new(s, eh && eh->remote_address ? eh->remote_address : "", url, headers,
+                         parse_query(url), headers && json_object_get(headers, "origin"),
+                         eh && eh->secure))
+    return NULL;
+  handshake_box *box = (handshake_box *)s->hs; /* `pub` is its first member */
   js_date_string(s->created_ms, box->time, sizeof box->time);
-  box->pub = (sio_handshake){
-      .headers = box->headers,
-      .time = box->time,
-      .address = box->strings,
-      .xdomain = box->headers && json_object_get(box->headers, "origin") != NULL,
-      .secure = eh && eh->secure,
-      .issued = s->created_ms,
-      .url = box->strings + alen + 1,
-      .query = box->query,
-      .auth = s->auth,
-  };
-  s->hs = &box->pub;
   return s->hs;
 }
