@@ -20,6 +20,7 @@
  *   "drop-transport"                   the connection is closed under the socket (no DISCONNECT)
  *   "set-data" value, ack?             socket.data = value (sio_socket_set_json)
  *   "get-data" ack                     ack(socket.data, socket.recovered)
+ *   "handshake" ack                    ack(socket.handshake)
  *   "count"                            acknowledged with the namespace's fetchSockets() size
  * and, for the cluster tests (tests/e2e/cluster; tests/e2e/ref/cluster-node.mjs is the same on
  * socket.io 4.8 with @socket.io/redis-adapter), where `spec` is {to?: [rooms],
@@ -193,6 +194,18 @@ static void on_set_data(sio_socket *s, const sio_message *m, sio_ack *ack, void 
 static void on_get_data(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
   const json_t *data = sio_socket_json(s);
   json_t *args = json_pack("[Ob]", data ? (json_t *)data : json_null(), sio_socket_recovered(s));
+  if (ack && args) sio_ack_send(ack, args, NULL, 0);
+  json_decref(args);
+}
+
+/* socket.handshake, as the reference's object. */
+static void on_handshake(sio_socket *s, const sio_message *m, sio_ack *ack, void *ctx) {
+  const sio_handshake *h = sio_socket_handshake(s);
+  json_t *args = h ? json_pack("[{sOsssssbsbsIsssOsO}]", "headers", h->headers, "time", h->time,
+                               "address", h->address, "xdomain", h->xdomain, "secure",
+                               h->secure, "issued", (json_int_t)h->issued, "url", h->url,
+                               "query", h->query, "auth", h->auth)
+                   : NULL;
   if (ack && args) sio_ack_send(ack, args, NULL, 0);
   json_decref(args);
 }
@@ -407,6 +420,7 @@ static int serve(sio_namespace *nsp) {
       {"disconnect-me", on_disconnect_me}, {"count", on_count},
       {"drop-transport", on_drop_transport},
       {"set-data", on_set_data},   {"get-data", on_get_data},
+      {"handshake", on_handshake},
       {"bc", on_bc},               {"fetch", on_fetch},
       {"sockets-join", on_sockets_join}, {"sockets-leave", on_sockets_leave},
       {"disconnect-sockets", on_disconnect_sockets}, {"server-emit", on_server_emit},

@@ -522,7 +522,10 @@ static void capture_handshake(eio_session *s, struct lws *wsi, const request_arg
   /* url */
   sbuf_append_str(&b, s->srv->path);
   for (unsigned i = 0; i < a->q.count; i++) {
-    sbuf_printf(&b, "%c%s=%s", i ? '&' : '?', a->q.params[i].key, a->q.params[i].value);
+    sbuf_append_byte(&b, i ? '&' : '?');
+    query_append_component(&b, a->q.params[i].key);
+    sbuf_append_byte(&b, '=');
+    query_append_component(&b, a->q.params[i].value);
   }
   sbuf_append_byte(&b, 0);
   size_t remote_at = b.len;

@@ -82,3 +82,16 @@ const char *query_get(const query *q, const char *key) {
     if (strcmp(q->params[i].key, key) == 0) return q->params[i].value;
   return NULL;
 }
+
+void query_append_component(sbuf *out, const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+        strchr("-_.!~*'()", *p)) {
+      sbuf_append_byte(out, *p);
+    } else {
+      char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+      sbuf_append(out, esc, 3);
+    }
+  }
+}

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/sbuf.h"
+
 #define QUERY_MAX_PARAMS 32    /* parameters kept; more is an error */
 #define QUERY_MAX_BYTES  4096  /* decoded keys and values, all together */
 
@@ -35,5 +37,9 @@ int query_add_pair(query *q, const char *pair, size_t len);
 
 /* The value of the last parameter named `key` (the reference's rule), or NULL when absent. */
 const char *query_get(const query *q, const char *key);
+
+/* Appends `s` percent-encoded as JavaScript's encodeURIComponent does (what the clients send),
+ * so that a URL rebuilt from decoded parameters reads as the client wrote it. */
+void query_append_component(sbuf *out, const char *s);
 
 #endif

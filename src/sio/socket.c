@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "http/query.h"
 #include "sio/sio_internal.h"
 #include "util/json_write.h"
 #include "util/log.h"
@@ -455,21 +456,16 @@ static json_t *parse_headers(const char *text) {
   return o;
 }
 
-/* The query of the handshake URL (already percent-decoded by the Engine.IO layer). */
+/* The query of the handshake URL (which the Engine.IO layer rebuilt percent-encoded). */
 static json_t *parse_query(const char *url) {
   json_t *o = json_object();
   const char *q = url ? strchr(url, '?') : NULL;
-  for (const char *p = q ? q + 1 : NULL; o && p && *p;) {
-    const char *amp = strchr(p, '&');
-    size_t len = amp ? (size_t)(amp - p) : strlen(p);
-    const char *eq = memchr(p, '=', len);
-    char *key = strndup(p, eq ? (size_t)(eq - p) : len);
-    json_t *value = eq ? json_stringn(eq + 1, (size_t)(p + len - eq - 1)) : json_string("");
-    if (key && *key && value) json_object_set(o, key, value);
-    json_decref(value);
-    free(key);
-    p = amp ? amp + 1 : NULL;
-  }
+  query parsed;
+  query_init(&parsed);
+  if (q) query_parse(&parsed, q + 1, strlen(q + 1)); /* what fits: the URL was checked already */
+  for (unsigned i = 0; o && i < parsed.count; i++)
+    if (*parsed.params[i].key)
+      json_object_set_new(o, parsed.params[i].key, json_string(parsed.params[i].value));
   return o;
 }
 
@@ -483,22 +479,22 @@ static void js_date_string(int64_t ms, char *out, size_t cap) {
 }
 
 /* A remote socket's handshake, from what its server reported. */
-/* socket.handshake in its box: address and url copied in, headers and query taken over (NULL:
- * an empty object). Sets s->hs; NULL if memory is exhausted. */
+/* socket.handshake in its box: address and url copied in, headers and query `params` taken
+ * over (NULL: an empty object). Sets s->hs; NULL if memory is exhausted. */
 static const sio_handshake *handshake_box_new(sio_socket *s, const char *address,
-                                              const char *url, json_t *headers, json_t *query,
+                                              const char *url, json_t *headers, json_t *params,
                                               bool xdomain, bool secure) {
   size_t alen = strlen(address), ulen = strlen(url);
   handshake_box *box = calloc(1, sizeof *box + alen + ulen + 2);
   if (!box) {
     json_decref(headers);
-    json_decref(query);
+    json_decref(params);
     return NULL;
   }
   memcpy(box->strings, address, alen + 1);
   memcpy(box->strings + alen + 1, url, ulen + 1);
   box->headers = headers ? headers : json_object();
-  box->query = query ? query : json_object();
+  box->query = params ? params : json_object();
   box->pub = (sio_handshake){
       .headers = box->headers,
       .time = box->time,
@@ -519,10 +515,10 @@ static const sio_handshake *remote_handshake(sio_socket *s) {
   const char *address = json_string_value(json_object_get(h, "address"));
   const char *url = json_string_value(json_object_get(h, "url"));
   const char *time = json_string_value(json_object_get(h, "time"));
-  json_t *headers = json_object_get(h, "headers"), *query = json_object_get(h, "query");
+  json_t *headers = json_object_get(h, "headers"), *params = json_object_get(h, "query");
   if (!handshake_box_new(s, address ? address : "", url ? url : "",
                          json_is_object(headers) ? json_incref(headers) : NULL,
-                         json_is_object(query) ? json_incref(query) : NULL,
+                         json_is_object(params) ? json_incref(params) : NULL,
                          json_is_true(json_object_get(h, "xdomain")),
                          json_is_true(json_object_get(h, "secure"))))
     return NULL;

@@ -258,6 +258,16 @@ static void add_pair_rejects_when_full(void **state) {
   assert_int_equal(query_add_pair(&q, "", 0), -1);
 }
 
+static void components_are_encoded_as_encodeURIComponent(void **state) {
+  (void)state;
+  sbuf b;
+  sbuf_init(&b, 0);
+  query_append_component(&b, "a b&c=d/é-_.!~*'()%");
+  sbuf_append_byte(&b, 0);
+  assert_string_equal((char *)b.data, "a%20b%26c%3Dd%2F%C3%A9-_.!~*'()%25");
+  sbuf_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(parses_the_engineio_handshake_query),
@@ -286,6 +296,7 @@ int main(void) {
       cmocka_unit_test(add_pair_respects_the_length),
       cmocka_unit_test(add_pair_rejects_nul),
       cmocka_unit_test(add_pair_rejects_when_full),
+      cmocka_unit_test(components_are_encoded_as_encodeURIComponent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

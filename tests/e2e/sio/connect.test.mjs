@@ -29,6 +29,30 @@ for (const mode of Object.keys(MODES)) {
     await connected(s, mode);
   });
 
+  test(`[${mode}] socket.handshake: headers, query, address, url, time, auth`, { skip }, async (t) => {
+    const ctx = await setup(t);
+    const before = Date.now();
+    const s = client(ctx, '/', mode, {
+      query: { room: 'a b', n: '1' },
+      extraHeaders: { authorization: 'Bearer abc', origin: 'http://example.test' },
+      auth: { token: 't' },
+    });
+    await connected(s, mode);
+    const [hs] = await withTimeout(new Promise((resolve) => s.emit('handshake', (...a) => resolve(a))), 3000, 'handshake');
+    assert.equal(hs.headers.authorization, 'Bearer abc');
+    assert.equal(hs.headers.origin, 'http://example.test');
+    assert.equal(hs.xdomain, true, 'an Origin header was sent');
+    assert.equal(hs.secure, false);
+    assert.match(hs.address, /^(::ffff:)?127\.0\.0\.1$/);
+    assert.equal(hs.query.room, 'a b');
+    assert.equal(hs.query.n, '1');
+    assert.equal(hs.query.EIO, '4');
+    assert.match(hs.url, /^\/socket\.io\/\?.*room=a(%20|\+)b/);
+    assert.deepEqual(hs.auth, { token: 't' });
+    assert.ok(hs.issued >= before - 1000 && hs.issued <= Date.now() + 1000, `issued ${hs.issued}`);
+    assert.ok(!Number.isNaN(Date.parse(hs.time)), `time "${hs.time}" is a date`);
+  });
+
   test(`[${mode}] an unknown namespace is refused with "Invalid namespace"`, { skip }, async (t) => {
     const ctx = await setup(t);
     const s = client(ctx, '/random', mode);
