@@ -162,13 +162,16 @@ static json_t *timestamp(const msgpack_object_ext *e) {
   return NULL;
 }
 
+/* The bytes of a str/bin/ext: msgpack-c leaves the pointer NULL for an empty one. */
+static const char *bytes_of(const char *ptr, uint32_t size) { return size ? ptr : ""; }
+
 char *rcodec_string(const msgpack_object *o) {
   char buf[32];
   if (!o) return NULL;
   switch (o->type) {
   case MSGPACK_OBJECT_STR:
-    if (memchr(o->via.str.ptr, 0, o->via.str.size)) return NULL;
-    return strndup(o->via.str.ptr, o->via.str.size);
+    if (memchr(bytes_of(o->via.str.ptr, o->via.str.size), 0, o->via.str.size)) return NULL;
+    return strndup(bytes_of(o->via.str.ptr, o->via.str.size), o->via.str.size);
   case MSGPACK_OBJECT_POSITIVE_INTEGER:
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)o->via.u64);
     return strdup(buf);
@@ -196,21 +199,21 @@ static json_t *convert(const msgpack_object *o, rcodec_bins *b, unsigned depth, 
   case MSGPACK_OBJECT_FLOAT32:
   case MSGPACK_OBJECT_FLOAT64:
     return isfinite(o->via.f64) ? json_real(o->via.f64) : json_null();
-  case MSGPACK_OBJECT_STR:
-    return json_stringn(o->via.str.ptr, o->via.str.size); /* NULL if not UTF-8 */
+  case MSGPACK_OBJECT_STR: /* NULL if not UTF-8 */
+    return json_stringn(bytes_of(o->via.str.ptr, o->via.str.size), o->via.str.size);
   case MSGPACK_OBJECT_BIN:
-    return add_bin(b, o->via.bin.ptr, o->via.bin.size);
+    return add_bin(b, bytes_of(o->via.bin.ptr, o->via.bin.size), o->via.bin.size);
   case MSGPACK_OBJECT_EXT: {
     const msgpack_object_ext *e = &o->via.ext;
     if (e->type == 0 && e->size == 1) {
       *undefined = true;
       return json_null();
     }
-    if (e->type == 0) return add_bin(b, e->ptr, e->size);
+    if (e->type == 0) return add_bin(b, bytes_of(e->ptr, e->size), e->size);
     if (e->type == -1) return timestamp(e);
     json_t *pair = json_array();
     if (!pair || json_array_append_new(pair, json_integer(e->type)) ||
-        json_array_append_new(pair, add_bin(b, e->ptr, e->size))) {
+        json_array_append_new(pair, add_bin(b, bytes_of(e->ptr, e->size), e->size))) {
       json_decref(pair);
       return NULL;
     }

@@ -45,6 +45,12 @@ test('emit to the namespace reaches every socket of the cluster once, any argume
     assert.equal(Buffer.from(inner).toString(), 'hé');
     assert.equal(Buffer.from(empty).length, 0);
   }
+  // empty strings (msgpack fixstr of length 0), as values and as keys
+  const empties = all.map((s) => once(s, 'empty'));
+  emitter.emit('empty', '', { '': '', k: '' });
+  for (const [i, args] of (await Promise.all(empties)).entries()) {
+    assert.deepEqual(args, ['', { '': '', k: '' }], `empty strings seen by socket ${i}`);
+  }
   // a burst keeps its order and loses nothing
   const burst = all.map((s) => inbox(s, 'seq'));
   for (let n = 0; n < 50; n++) emitter.emit('seq', n);
