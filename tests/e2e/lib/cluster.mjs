@@ -16,7 +16,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createClient } from 'redis';
 import { io as ioc } from 'socket.io-client';
-import { startServer, freePort, REPO_ROOT, IS_REF } from './server.mjs';
+import { startServer, freePort, canConnect, REPO_ROOT, IS_REF } from './server.mjs';
 import { sleep, withTimeout, request } from './eio.mjs';
 
 export { IS_REF, sleep, withTimeout, request };
@@ -65,25 +65,8 @@ export async function until(pred, ms = 5000, label = 'condition') {
   }
 }
 
-function ping(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
-    let buf = '';
-    const done = (ok) => {
-      sock.removeAllListeners();
-      sock.on('error', () => {});
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(500, () => done(false));
-    sock.once('connect', () => sock.write('PING\r\n'));
-    sock.on('data', (d) => {
-      buf += d;
-      if (buf.includes('+PONG')) done(true);
-    });
-    sock.once('error', () => done(false));
-  });
-}
+/** Whether the redis-server on `port` answers PING. */
+const ping = (port) => canConnect(port, { send: 'PING\r\n', expect: '+PONG' });
 
 /** A redis-server of our own; kill() and start() again on the same port for fault tests. */
 export async function startRedis() {

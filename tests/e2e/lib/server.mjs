@@ -60,9 +60,14 @@ export function freePort() {
   });
 }
 
-function canConnect(port) {
+/**
+ * Whether a TCP server on loopback `port` accepts a connection within 500 ms; with `send`,
+ * also whether it answers with something that includes `expect`.
+ */
+export function canConnect(port, { send, expect } = {}) {
   return new Promise((resolve) => {
     const sock = net.connect({ port, host: '127.0.0.1' });
+    let got = '';
     const done = (ok) => {
       sock.removeAllListeners();
       sock.on('error', () => {});
@@ -70,7 +75,11 @@ function canConnect(port) {
       resolve(ok);
     };
     sock.setTimeout(500, () => done(false));
-    sock.once('connect', () => done(true));
+    sock.once('connect', () => (send ? sock.write(send) : done(true)));
+    sock.on('data', (d) => {
+      got += d;
+      if (got.includes(expect)) done(true);
+    });
     sock.once('error', () => done(false));
   });
 }
