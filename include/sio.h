@@ -280,8 +280,10 @@ const json_t *sio_socket_auth(const sio_socket *s);
 /* socket.handshake, built on first use and owned by the socket; NULL if memory is exhausted.
  * Read after the transport has gone, the request's fields are empty. */
 typedef struct {
-  const json_t *headers;     /* object: lower-case header name -> value; the headers
-                                libwebsockets 4.1 knows by name (standard ones: no x-*) */
+  const json_t *headers;     /* object: lower-case header name -> value. A session opened
+                                over plain-TCP WebSocket has them all; one opened over
+                                long-polling or TLS has those libwebsockets 4.1 knows by
+                                name (standard ones: no x-*) */
   const char *time;          /* Date().toString() of the connection */
   const char *address;       /* the peer's address */
   bool xdomain;              /* an Origin header was sent */

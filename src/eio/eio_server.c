@@ -30,7 +30,6 @@
 enum session_state { S_OPEN, S_CLOSING, S_CLOSED };
 enum conn_kind { C_NONE, C_GET, C_POST, C_WS, C_CANDIDATE, C_REPLY };
 
-#define WS_FRAMES_PER_WRITEABLE 32
 
 struct eio_server {
   struct lws_context *context;
@@ -56,10 +55,10 @@ struct eio_session {
   const char *close_reason; /* what a graceful close (S_CLOSING) reports when it ends */
   uint32_t refs;
   eio_server *srv;
-  struct lws *ws;           /* the WebSocket carrying the session */
+  eio_ws *ws;               /* the WebSocket carrying the session */
   struct lws *get;          /* the held long-polling GET */
   struct lws *post;         /* the POST being received */
-  struct lws *candidate;    /* a WebSocket that is upgrading the session */
+  eio_ws *candidate;        /* a WebSocket that is upgrading the session */
   fifo_timer_entry heartbeat;
   fifo_timer_entry upgrade_timer;
   eio_frame **queue;        /* ring buffer */
@@ -71,10 +70,9 @@ struct eio_session {
 };
 
 struct eio_conn {
-  eio_session *s;           /* counted reference, or NULL */
+  eio_session *s;           /* HTTP: counted reference, or NULL */
   uint8_t kind;
   bool reply_ready;         /* `reply` holds a complete response to write */
-  bool close_asked;         /* WebSocket: close at the next writeable */
   bool rx_binary;
   bool closes;              /* the request asked for "Connection: close" */
   uint16_t reply_status;
@@ -84,7 +82,7 @@ struct eio_conn {
   char *origin;             /* the request's Origin when CORS is on */
   char *acr_headers;        /* Access-Control-Request-Headers of a preflight */
   struct lws *wsi;
-  eio_frame *probe_reply;   /* candidate: the 3probe to write */
+  eio_ws ws;                /* a WebSocket's Engine.IO state */
 };
 
 size_t eio_conn_size(void) { return sizeof(struct eio_conn); }
@@ -159,16 +157,15 @@ static bool queue_push(eio_session *s, eio_frame *f) {
   return true;
 }
 
-static void wake(struct lws *wsi) {
-  if (wsi) lws_callback_on_writable(wsi);
+static void wake(eio_ws *ws) {
+  if (ws) ws->ops->want_write(ws);
 }
 
-/* Ends a WebSocket from outside its own callbacks: it closes at its next writeable event. */
-static void ws_close_async(struct lws *wsi) {
-  if (!wsi) return;
-  eio_conn *c = lws_wsi_user(wsi);
-  if (c) c->close_asked = true;
-  lws_callback_on_writable(wsi);
+/* Ends a WebSocket from outside its carrier's events: it closes at its next write turn. */
+static void ws_close_async(eio_ws *ws) {
+  if (!ws) return;
+  ws->close_asked = true;
+  ws->ops->want_write(ws);
 }
 
 /* Answers the held GET with what is queued (or `control` if nothing is, when given). */
@@ -308,7 +305,7 @@ int eio_session_send_message(eio_session *s, const void *data, size_t len, bool 
 
 bool eio_session_writable_now(const eio_session *s) {
   if (s->state != S_OPEN || s->q_len) return false;
-  if (s->transport == EIO_TRANSPORT_WEBSOCKET) return s->ws && !lws_send_pipe_choked(s->ws);
+  if (s->transport == EIO_TRANSPORT_WEBSOCKET) return s->ws && !s->ws->ops->choked(s->ws);
   return s->get != NULL;
 }
 
@@ -361,7 +358,7 @@ static void conn_reset(eio_conn *c) {
   free(c->rx);
   free(c->origin);
   free(c->acr_headers);
-  eio_frame_unref(c->probe_reply);
+  eio_ws_gone(&c->ws);
   struct lws *wsi = c->wsi;
   memset(c, 0, sizeof *c);
   c->wsi = wsi;
@@ -467,14 +464,23 @@ static int write_reply(eio_server *srv, struct lws *wsi, eio_conn *c) {
 /* requests                                                                                    */
 
 typedef struct {
-  query q;
+  const query *q;
   const char *transport;
   const char *sid;
   bool eio4;
 } request_args;
 
-static int parse_args(struct lws *wsi, request_args *a) {
-  query_init(&a->q);
+static void args_read(request_args *a, const query *q) {
+  a->q = q;
+  a->transport = query_get(q, "transport");
+  a->sid = query_get(q, "sid");
+  if (a->sid && !*a->sid) a->sid = NULL;
+  const char *eio = query_get(q, "EIO");
+  a->eio4 = eio && strcmp(eio, "4") == 0;
+}
+
+static int parse_args(struct lws *wsi, query *q) {
+  query_init(q);
   char frag[QUERY_MAX_BYTES];
   /* lws hands out the arguments already split at '&' and percent-decoded, one per fragment;
    * empty pairs ("a=1&&b=2") are empty fragments, and the total counts one separator between
@@ -487,13 +493,8 @@ static int parse_args(struct lws *wsi, request_args *a) {
     if (n == 0) continue;
     if (n >= (int)sizeof frag) return -1;
     n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (n < 0 || query_add_pair(&a->q, frag, (size_t)n)) return -1;
+    if (n < 0 || query_add_pair(q, frag, (size_t)n)) return -1;
   }
-  a->transport = query_get(&a->q, "transport");
-  a->sid = query_get(&a->q, "sid");
-  if (a->sid && !*a->sid) a->sid = NULL;
-  const char *eio = query_get(&a->q, "EIO");
-  a->eio4 = eio && strcmp(eio, "4") == 0;
   return 0;
 }
 
@@ -515,25 +516,9 @@ static char *copy_header(struct lws *wsi, enum lws_token_indexes t) {
   return v;
 }
 
-/* Keeps what the upper layer may want to know of the handshake request, in one allocation. */
-static void capture_handshake(eio_session *s, struct lws *wsi, const request_args *a, bool secure) {
-  sbuf b;
-  sbuf_init(&b, 16384);
-  /* url */
-  sbuf_append_str(&b, s->srv->path);
-  for (unsigned i = 0; i < a->q.count; i++) {
-    sbuf_append_byte(&b, i ? '&' : '?');
-    query_append_component(&b, a->q.params[i].key);
-    sbuf_append_byte(&b, '=');
-    query_append_component(&b, a->q.params[i].value);
-  }
-  sbuf_append_byte(&b, 0);
-  size_t remote_at = b.len;
-  char peer[64] = "";
-  lws_get_peer_simple(wsi, peer, sizeof peer);
-  sbuf_append_str(&b, peer);
-  sbuf_append_byte(&b, 0);
-  size_t headers_at = b.len;
+/* The headers lws knows by name (it cannot list the others). */
+static void lws_write_headers(const void *ctx, sbuf *b) {
+  struct lws *wsi = (struct lws *)ctx;
   char value[4096];
   for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
     if (t == WSI_TOKEN_GET_URI || t == WSI_TOKEN_POST_URI || t == WSI_TOKEN_OPTIONS_URI ||
@@ -545,8 +530,49 @@ static void capture_handshake(eio_session *s, struct lws *wsi, const request_arg
     int n = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
     if (n <= 0 || n >= (int)sizeof value) continue;
     if (lws_hdr_copy(wsi, value, sizeof value, (enum lws_token_indexes)t) < 0) continue;
-    sbuf_printf(&b, "%.*s: %s\r\n", (int)strlen(name) - 1, name, value);
+    sbuf_printf(b, "%.*s: %s\r\n", (int)strlen(name) - 1, name, value);
   }
+}
+
+/* A request held by lws, seen as a carrier-neutral request (the strings live in `store`). */
+typedef struct {
+  eio_ws_request r;
+  char peer[64];
+  char origin[1024];
+} lws_request;
+
+static void lws_request_init(lws_request *lr, struct lws *wsi, const query *q) {
+  lr->peer[0] = 0;
+  lws_get_peer_simple(wsi, lr->peer, sizeof lr->peer);
+  int n = lws_hdr_copy(wsi, lr->origin, sizeof lr->origin, WSI_TOKEN_ORIGIN);
+  lr->r = (eio_ws_request){.q = q,
+                           .origin = n >= 0 && lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0
+                                         ? lr->origin
+                                         : NULL,
+                           .remote_address = lr->peer,
+                           .secure = lws_is_ssl(wsi),
+                           .write_headers = lws_write_headers,
+                           .ctx = wsi};
+}
+
+/* Keeps what the upper layer may want to know of the handshake request, in one allocation. */
+static void capture_handshake(eio_session *s, const eio_ws_request *r) {
+  sbuf b;
+  sbuf_init(&b, 16384);
+  /* url */
+  sbuf_append_str(&b, s->srv->path);
+  for (unsigned i = 0; i < r->q->count; i++) {
+    sbuf_append_byte(&b, i ? '&' : '?');
+    query_append_component(&b, r->q->params[i].key);
+    sbuf_append_byte(&b, '=');
+    query_append_component(&b, r->q->params[i].value);
+  }
+  sbuf_append_byte(&b, 0);
+  size_t remote_at = b.len;
+  sbuf_append_str(&b, r->remote_address ? r->remote_address : "");
+  sbuf_append_byte(&b, 0);
+  size_t headers_at = b.len;
+  r->write_headers(r->ctx, &b);
   sbuf_append_byte(&b, 0);
   if (b.failed) {
     sbuf_free(&b);
@@ -558,7 +584,7 @@ static void capture_handshake(eio_session *s, struct lws *wsi, const request_arg
   s->hs.url = s->hs_store;
   s->hs.remote_address = s->hs_store + remote_at;
   s->hs.headers = s->hs_store + headers_at;
-  s->hs.secure = secure;
+  s->hs.secure = r->secure;
   struct timeval tv;
   gettimeofday(&tv, NULL);
   s->hs.issued_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
@@ -615,11 +641,9 @@ static void capture_cors(eio_server *srv, struct lws *wsi, eio_conn *c) {
   c->origin = copy_header(wsi, WSI_TOKEN_ORIGIN);
 }
 
-static bool origin_is_valid(struct lws *wsi) {
-  char origin[1024];
-  int n = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
-  for (int i = 0; i < n; i++) {
-    unsigned char ch = (unsigned char)origin[i];
+static bool origin_is_valid(const char *origin) {
+  for (const char *p = origin; p && *p; p++) {
+    unsigned char ch = (unsigned char)*p;
     if ((ch < 32 && ch != '\t') || ch == 127) return false;
   }
   return true;
@@ -653,11 +677,13 @@ static int http_request(eio_server *srv, struct lws *wsi, eio_conn *c) {
   bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
   bool options = lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0;
 
-  request_args a;
-  if (parse_args(wsi, &a)) {
+  query q;
+  if (parse_args(wsi, &q)) {
     conn_error(c, E_BAD);
     return 0;
   }
+  request_args a;
+  args_read(&a, &q);
   if (options && srv->cors_origins) {
     c->acr_headers = copy_header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
     conn_reply(c, 204, NULL, NULL, 0);
@@ -668,7 +694,9 @@ static int http_request(eio_server *srv, struct lws *wsi, eio_conn *c) {
     conn_error(c, E_TRANSPORT);
     return 0;
   }
-  if (!origin_is_valid(wsi)) {
+  lws_request lr;
+  lws_request_init(&lr, wsi, &q);
+  if (!origin_is_valid(lr.r.origin)) {
     conn_error(c, E_BAD);
     return 0;
   }
@@ -690,7 +718,7 @@ static int http_request(eio_server *srv, struct lws *wsi, eio_conn *c) {
       conn_error(c, E_BAD);
       return 0;
     }
-    capture_handshake(s, wsi, &a, lws_is_ssl(wsi));
+    capture_handshake(s, &lr.r);
     c->kind = C_GET;
     conn_set_session(c, s);
     s->get = wsi;
@@ -818,6 +846,12 @@ void eio_http_closed(eio_server *srv, struct lws *wsi, eio_conn *c) {
 /* ------------------------------------------------------------------------------------------ */
 /* WebSocket                                                                                   */
 
+const char *eio_error_message(int code) {
+  return code >= 0 && code < (int)(sizeof error_messages / sizeof *error_messages)
+             ? error_messages[code]
+             : "Bad request";
+}
+
 /* Rejects an upgrade the way the reference does: a bare 400 with the message as text/html. */
 static int reject_upgrade(struct lws *wsi, int code) {
   uint8_t buf[LWS_PRE + 512];
@@ -838,21 +872,26 @@ static int reject_upgrade(struct lws *wsi, int code) {
   return 1;
 }
 
-/* Validation happens twice: here, where a refusal can still be an HTTP response, and again
- * when the connection is established (the session may have changed in between, and lws does
- * not promise that the per-connection state set here survives the switch of protocol). */
-static int ws_check(eio_server *srv, struct lws *wsi, request_args *a, eio_session **found) {
+/* Validation happens twice: where a refusal can still be an HTTP response, and again when the
+ * connection is open (the session may have changed in between). */
+static int ws_check(eio_server *srv, const eio_ws_request *r, eio_session **found) {
   *found = NULL;
-  if (parse_args(wsi, a)) return E_BAD;
-  unsigned t = transport_bit(a->transport);
+  request_args a;
+  args_read(&a, r->q);
+  unsigned t = transport_bit(a.transport);
   if (t != EIO_TRANSPORT_WEBSOCKET || !(t & srv->opts.transports)) return E_TRANSPORT;
-  if (!origin_is_valid(wsi)) return E_BAD;
-  if (!a->sid) return a->eio4 ? -1 : E_VERSION;
-  eio_session *s = find_session(srv, a->sid);
+  if (!origin_is_valid(r->origin)) return E_BAD;
+  if (!a.sid) return a.eio4 ? -1 : E_VERSION;
+  eio_session *s = find_session(srv, a.sid);
   if (!s) return E_SID;
-  if (!a->eio4) return E_BAD;
+  if (!a.eio4) return E_BAD;
   *found = s;
   return -1;
+}
+
+int eio_ws_check(eio_server *srv, const eio_ws_request *r) {
+  eio_session *s;
+  return ws_check(srv, r, &s);
 }
 
 /* Only an open polling session that is not already upgrading can move to WebSocket; like the
@@ -862,47 +901,45 @@ static bool can_upgrade(const eio_server *srv, const eio_session *s) {
          srv->opts.allow_upgrades;
 }
 
-int eio_ws_confirm(eio_server *srv, struct lws *wsi, eio_conn *c) {
-  request_args a;
-  eio_session *s;
-  int err = ws_check(srv, wsi, &a, &s);
-  return err >= 0 ? reject_upgrade(wsi, err) : 0;
+static void ws_set_session(eio_ws *ws, eio_session *s) {
+  if (ws->s == s) return;
+  eio_session *old = ws->s;
+  ws->s = s ? session_ref(s) : NULL;
+  if (old) session_release(old);
 }
 
-int eio_ws_established(eio_server *srv, struct lws *wsi, eio_conn *c) {
-  conn_reset(c); /* the area may still hold an earlier HTTP request's state */
-  c->wsi = wsi;
-  request_args a;
+int eio_ws_open(eio_server *srv, eio_ws *ws, const eio_ws_request *r) {
   eio_session *s;
-  if (ws_check(srv, wsi, &a, &s) >= 0) return -1;
+  ws->close_code = 1000;
+  if (ws_check(srv, r, &s) >= 0) return -1;
   if (s) { /* an upgrade of a polling session */
     if (!can_upgrade(srv, s)) return -1;
-    c->kind = C_CANDIDATE;
-    conn_set_session(c, s);
-    s->candidate = wsi;
+    ws->kind = C_CANDIDATE;
+    ws_set_session(ws, s);
+    s->candidate = ws;
     fifo_timer_arm(&srv->upgrade_wait, &s->upgrade_timer);
     return 0;
   }
   s = srv->draining ? NULL : session_new(srv, EIO_TRANSPORT_WEBSOCKET);
   if (!s) return -1;
-  capture_handshake(s, wsi, &a, lws_is_ssl(wsi));
-  c->kind = C_WS;
-  conn_set_session(c, s);
-  s->ws = wsi;
+  capture_handshake(s, r);
+  ws->kind = C_WS;
+  ws_set_session(ws, s);
+  s->ws = ws;
   session_open(s);
   session_flush(s);
   return 0;
 }
 
 /* The upgrade candidate speaks: "2probe" is answered "3probe", then "5" completes the move. */
-static int candidate_message(eio_session *s, eio_conn *c, const uint8_t *data, size_t len,
+static int candidate_message(eio_session *s, eio_ws *ws, const uint8_t *data, size_t len,
                              bool binary) {
   eio_packet p;
   if (binary || eio_decode_text(data, len, &p)) return -1;
   if (p.type == EIO_PING && p.len == 5 && memcmp(p.data, "probe", 5) == 0) {
-    eio_frame_unref(c->probe_reply);
-    c->probe_reply = eio_frame_text(EIO_PONG, "probe", 5);
-    lws_callback_on_writable(c->wsi);
+    eio_frame_unref(ws->probe_reply);
+    ws->probe_reply = eio_frame_text(EIO_PONG, "probe", 5);
+    ws->ops->want_write(ws);
     s->probed = true;
     /* End the pending poll so that the client can send its upgrade packet. */
     if (s->get && !s->q_len) answer_get(s, eio_frame_control(EIO_NOOP));
@@ -913,9 +950,9 @@ static int candidate_message(eio_session *s, eio_conn *c, const uint8_t *data, s
     if (s->get) answer_get(s, eio_frame_control(EIO_NOOP));
     s->candidate = NULL;
     s->probed = false;
-    s->ws = c->wsi;
+    s->ws = ws;
     s->transport = EIO_TRANSPORT_WEBSOCKET;
-    c->kind = C_WS;
+    ws->kind = C_WS;
     LOG_D("eio", "session upgraded sid=%s", s->sid);
     metrics.eio_upgrades++;
     if (s->state == S_CLOSING && !s->q_len) session_close_now(s, s->close_reason);
@@ -925,8 +962,8 @@ static int candidate_message(eio_session *s, eio_conn *c, const uint8_t *data, s
   return -1;
 }
 
-static int ws_message(eio_session *s, eio_conn *c, const uint8_t *data, size_t len, bool binary) {
-  if (c->kind == C_CANDIDATE) return candidate_message(s, c, data, len, binary);
+static int ws_message(eio_session *s, eio_ws *ws, const uint8_t *data, size_t len, bool binary) {
+  if (ws->kind == C_CANDIDATE) return candidate_message(s, ws, data, len, binary);
   if (binary) {
     eio_packet p = {.type = EIO_MESSAGE, .binary = true, .data = data, .len = len};
     session_packet(s, &p);
@@ -952,144 +989,212 @@ static int ws_message(eio_session *s, eio_conn *c, const uint8_t *data, size_t l
   return -1;
 }
 
-int eio_ws_receive(eio_server *srv, struct lws *wsi, eio_conn *c, const void *in, size_t len) {
-  eio_session *s = c->s;
-  if (!s || s->state == S_CLOSED || c->close_asked) return -1;
-  bool first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
-  size_t max = srv->opts.max_payload;
-  if (first) c->rx_binary = lws_frame_is_binary(wsi);
-  if (first && final) { /* the common case: a whole message in one piece, no copy */
-    if (len > max) goto too_big;
-    session_ref(s);
-    int r = ws_message(s, c, in, len, c->rx_binary);
-    session_release(s);
-    return r;
-  }
-  if (!c->rx) {
-    c->rx = malloc(sizeof *c->rx);
-    if (!c->rx) return -1;
-    sbuf_init(c->rx, max);
-  }
-  if (first) {
-    c->rx->len = 0;
-    c->rx->failed = false;
-  }
-  if (!sbuf_append(c->rx, in, len)) goto too_big;
-  if (!final) return 0;
-  session_ref(s);
-  int r = ws_message(s, c, c->rx->data, c->rx->len, c->rx_binary);
+int eio_ws_message(eio_ws *ws, const uint8_t *data, size_t len, bool binary) {
+  eio_session *s = ws->s;
+  ws->close_code = 1000;
+  if (!s || s->state == S_CLOSED || ws->close_asked) return -1;
+  if (len > s->srv->opts.max_payload) return eio_ws_oversize(ws);
+  session_ref(s); /* handlers may close the session */
+  int r = ws_message(s, ws, data, len, binary);
   session_release(s);
-  sbuf_free(c->rx); /* do not keep a large buffer on an idle connection */
-  free(c->rx);
-  c->rx = NULL;
   return r;
+}
 
-too_big:
-  lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-  if (c->kind == C_WS) session_close_now(s, "transport error");
+int eio_ws_oversize(eio_ws *ws) {
+  ws->close_code = 1009;
+  if (ws->s && ws->kind == C_WS) session_close_now(ws->s, "transport error");
   return -1;
 }
 
-/* Several small frames queued for one client go out in one write (one syscall, often one TCP
- * segment) instead of one each: they are framed here (server frames are unmasked: FIN + opcode,
- * then the length in 1, 3 or 9 bytes) into a scratch buffer that lws sends as it is. Frames that
- * do not fit are left to the one-by-one path. Returns the frames written, or -1. */
+/* Queued frames go out in as few writes as possible: several small ones framed together into
+ * a scratch buffer (one syscall, often one TCP segment, for a client with broadcasts or acks
+ * in flight), a lone or large one straight from its own bytes, its header written in the
+ * frame's headroom (the same bytes for every recipient of a shared frame). Returns the frames
+ * sent, or -1 when the connection is dead. */
 #define WS_BATCH_BYTES 16384
-static int ws_write_batch(eio_session *s, struct lws *wsi) {
-  static uint8_t batch[LWS_PRE + WS_BATCH_BYTES];
-  uint8_t *start = batch + LWS_PRE, *p = start, *end = start + sizeof batch - LWS_PRE;
+static size_t ws_header(uint8_t *out, bool binary, size_t len) {
+  out[0] = (uint8_t)(0x80 | (binary ? 0x2 : 0x1));
+  if (len < 126) {
+    out[1] = (uint8_t)len;
+    return 2;
+  }
+  if (len < 65536) {
+    out[1] = 126;
+    out[2] = (uint8_t)(len >> 8);
+    out[3] = (uint8_t)len;
+    return 4;
+  }
+  out[1] = 127;
+  for (int i = 0; i < 8; i++) out[2 + i] = (uint8_t)((uint64_t)len >> (8 * (7 - i)));
+  return 10;
+}
+
+static int ws_send_some(eio_session *s, eio_ws *ws) {
+  static uint8_t batch[WS_BATCH_BYTES];
+  eio_frame *f = s->queue[s->q_head];
+  size_t len = eio_frame_len(f);
+  if (s->q_len == 1 || len + 10 > WS_BATCH_BYTES / 2) {
+    uint8_t head[10];
+    size_t h = ws_header(head, eio_frame_binary(f), len);
+    uint8_t *data = eio_frame_data(f);
+    memcpy(data - h, head, h);
+    int r = ws->ops->send(ws, data - h, len + h);
+    eio_frame_unref(queue_pop(s));
+    return r < 0 ? -1 : 1;
+  }
+  uint8_t *p = batch, *end = batch + sizeof batch;
   int n = 0;
   while (s->q_len) {
-    eio_frame *f = s->queue[s->q_head];
-    size_t len = eio_frame_len(f);
-    size_t header = len < 126 ? 2 : len < 65536 ? 4 : 10;
-    if ((size_t)(end - p) < header + len) break;
-    *p++ = (uint8_t)(0x80 | (eio_frame_binary(f) ? 0x2 : 0x1));
-    if (len < 126) {
-      *p++ = (uint8_t)len;
-    } else if (len < 65536) {
-      *p++ = 126;
-      *p++ = (uint8_t)(len >> 8);
-      *p++ = (uint8_t)len;
-    } else {
-      *p++ = 127;
-      for (int i = 7; i >= 0; i--) *p++ = (uint8_t)((uint64_t)len >> (8 * i));
-    }
+    f = s->queue[s->q_head];
+    len = eio_frame_len(f);
+    if ((size_t)(end - p) < len + 10) break;
+    p += ws_header(p, eio_frame_binary(f), len);
     memcpy(p, eio_frame_data(f), len);
     p += len;
     eio_frame_unref(queue_pop(s));
     n++;
   }
-  /* LWS_WRITE_HTTP makes lws send the bytes raw; a partial write is kept and sent by lws. */
-  if (n && lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) < 0) return -1;
-  return n;
+  return ws->ops->send(ws, batch, (size_t)(p - batch)) < 0 ? -1 : n;
 }
 
-int eio_ws_writeable(eio_server *srv, struct lws *wsi, eio_conn *c) {
-  if (c->close_asked) {
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-    return -1;
-  }
-  eio_session *s = c->s;
+#define WS_SENDS_PER_TURN 8
+int eio_ws_write(eio_ws *ws) {
+  ws->close_code = 1000;
+  if (ws->close_asked) return -1;
+  eio_session *s = ws->s;
   if (!s || s->state == S_CLOSED) return -1;
-  if (c->probe_reply) {
-    eio_frame *f = c->probe_reply;
-    c->probe_reply = NULL;
-    int n = lws_write(wsi, eio_frame_data(f), eio_frame_len(f), LWS_WRITE_TEXT);
+  if (ws->probe_reply) {
+    eio_frame *f = ws->probe_reply;
+    ws->probe_reply = NULL;
+    uint8_t buf[16];
+    size_t h = ws_header(buf, false, eio_frame_len(f));
+    memcpy(buf + h, eio_frame_data(f), eio_frame_len(f));
+    int r = ws->ops->send(ws, buf, h + eio_frame_len(f));
     eio_frame_unref(f);
-    return n < 0 ? -1 : 0;
+    return r < 0 ? -1 : 0;
   }
-  if (s->ws != wsi) return 0;
-  if (s->q_len > 1 && ws_write_batch(s, wsi) < 0) {
-    session_close_now(s, "transport error");
-    return -1;
-  }
-  for (int i = 0; i < WS_FRAMES_PER_WRITEABLE && s->q_len; i++) {
-    if (i && lws_send_pipe_choked(wsi)) break;
-    eio_frame *f = queue_pop(s);
-    int n = lws_write(wsi, eio_frame_data(f), eio_frame_len(f),
-                      eio_frame_binary(f) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-    eio_frame_unref(f);
-    if (n < 0) {
+  if (s->ws != ws) return 0;
+  for (int i = 0; i < WS_SENDS_PER_TURN && s->q_len && !(i && ws->ops->choked(ws)); i++) {
+    if (ws_send_some(s, ws) < 0) {
       session_close_now(s, "transport error");
       return -1;
     }
   }
   if (s->q_len) {
-    lws_callback_on_writable(wsi);
+    ws->ops->want_write(ws);
   } else if (s->state == S_CLOSING) {
     session_close_now(s, s->close_reason);
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
     return -1;
   }
   return 0;
 }
 
-void eio_ws_closed(eio_server *srv, struct lws *wsi, eio_conn *c) {
-  eio_session *s = c->s;
+void eio_ws_gone(eio_ws *ws) {
+  eio_session *s = ws->s;
   if (s) {
-    if (s->candidate == wsi) {
+    if (s->candidate == ws) {
       s->candidate = NULL;
       s->probed = false;
       fifo_timer_disarm(&s->upgrade_timer);
-    } else if (s->ws == wsi) {
+    } else if (s->ws == ws) {
       s->ws = NULL;
       session_close_now(s, "transport close");
     }
   }
-  conn_reset(c);
+  ws_set_session(ws, NULL);
+  eio_frame_unref(ws->probe_reply);
+  ws->probe_reply = NULL;
+  ws->kind = C_NONE;
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* WebSockets carried by libwebsockets                                                         */
+
+static void lws_ws_want_write(eio_ws *ws) {
+  lws_callback_on_writable(lws_container_of(ws, eio_conn, ws)->wsi);
+}
+
+/* LWS_WRITE_HTTP makes lws send the bytes raw; what the kernel does not take, lws keeps. */
+static int lws_ws_send(eio_ws *ws, const uint8_t *data, size_t len) {
+  return lws_write(lws_container_of(ws, eio_conn, ws)->wsi, (uint8_t *)data, len, LWS_WRITE_HTTP) <
+                 0
+             ? -1
+             : 0;
+}
+
+static bool lws_ws_choked(const eio_ws *ws) {
+  return lws_send_pipe_choked(lws_container_of(ws, eio_conn, ws)->wsi);
+}
+
+static const eio_ws_ops lws_ws_ops = {lws_ws_want_write, lws_ws_send, lws_ws_choked};
+
+int eio_lws_confirm(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  query q;
+  if (parse_args(wsi, &q)) return reject_upgrade(wsi, E_BAD);
+  lws_request lr;
+  lws_request_init(&lr, wsi, &q);
+  int err = eio_ws_check(srv, &lr.r);
+  return err >= 0 ? reject_upgrade(wsi, err) : 0;
+}
+
+int eio_lws_established(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  conn_reset(c); /* the area may still hold an earlier HTTP request's state */
+  c->wsi = wsi;
+  c->ws.ops = &lws_ws_ops;
+  query q;
+  if (parse_args(wsi, &q)) return -1;
+  lws_request lr;
+  lws_request_init(&lr, wsi, &q);
+  return eio_ws_open(srv, &c->ws, &lr.r);
+}
+
+int eio_lws_receive(eio_server *srv, struct lws *wsi, eio_conn *c, const void *in, size_t len) {
+  eio_ws *ws = &c->ws;
+  if (!ws->s || ws->s->state == S_CLOSED || ws->close_asked) return -1;
+  bool first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+  size_t max = srv->opts.max_payload;
+  int r;
+  if (first) c->rx_binary = lws_frame_is_binary(wsi);
+  if (first && final) { /* the common case: a whole message in one piece, no copy */
+    r = eio_ws_message(ws, in, len, c->rx_binary);
+  } else {
+    if (!c->rx) {
+      c->rx = malloc(sizeof *c->rx);
+      if (!c->rx) return -1;
+      sbuf_init(c->rx, max);
+    }
+    if (first) {
+      c->rx->len = 0;
+      c->rx->failed = false;
+    }
+    if (!sbuf_append(c->rx, in, len)) {
+      r = eio_ws_oversize(ws);
+    } else if (!final) {
+      return 0;
+    } else {
+      r = eio_ws_message(ws, c->rx->data, c->rx->len, c->rx_binary);
+      sbuf_free(c->rx); /* do not keep a large buffer on an idle connection */
+      free(c->rx);
+      c->rx = NULL;
+    }
+  }
+  if (r < 0) lws_close_reason(wsi, (enum lws_close_status)ws->close_code, NULL, 0);
+  return r;
+}
+
+int eio_lws_writeable(eio_server *srv, struct lws *wsi, eio_conn *c) {
+  int r = eio_ws_write(&c->ws);
+  if (r < 0) lws_close_reason(wsi, (enum lws_close_status)c->ws.close_code, NULL, 0);
+  return r;
+}
+
+void eio_lws_closed(eio_server *srv, struct lws *wsi, eio_conn *c) { conn_reset(c); }
 
 void eio_conn_destroyed(struct lws *wsi, eio_conn *c) {
   eio_session *s = c->s;
   if (s) {
     if (s->get == wsi) s->get = NULL;
     if (s->post == wsi) s->post = NULL;
-    if (s->candidate == wsi) s->candidate = NULL;
-    if (s->ws == wsi) {
-      s->ws = NULL;
-      session_close_now(s, "transport close");
-    }
   }
   conn_reset(c);
 }

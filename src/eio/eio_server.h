@@ -14,9 +14,11 @@
 
 #include "eio/eio_frame.h"
 #include "sio.h"
+#include "util/sbuf.h"
 
 struct lws;
 struct lws_context;
+struct query;
 
 typedef struct eio_server eio_server;
 typedef struct eio_session eio_session;
@@ -77,6 +79,59 @@ typedef struct {
 } eio_handshake;
 const eio_handshake *eio_session_handshake(const eio_session *s);
 
+/* --- WebSockets, whoever carries them ---
+ * Two carriers exist: libwebsockets (TLS listeners, and upgrades on connections lws already
+ * holds) and the listener's own plain-TCP WebSockets (net/ws_conn.c), which cost a fraction of
+ * the memory and CPU. A carrier embeds an eio_ws in its connection state, fills `ops`, and
+ * reports the connection's events through the eio_ws_* calls below; Engine.IO's rules (upgrade,
+ * heartbeats, limits) live here once for both. */
+typedef struct eio_ws eio_ws;
+typedef struct {
+  /* eio_ws_write() should run soon, from the carrier's loop, not from inside this call. */
+  void (*want_write)(eio_ws *ws);
+  /* Bytes already framed, to go out in order; what the kernel does not take now is kept and
+   * sent before anything else. -1: the connection is dead. */
+  int (*send)(eio_ws *ws, const uint8_t *data, size_t len);
+  /* Bytes of an earlier send are still waiting for the kernel. */
+  bool (*choked)(const eio_ws *ws);
+} eio_ws_ops;
+
+struct eio_ws {
+  const eio_ws_ops *ops;
+  eio_session *s;           /* counted reference, or NULL */
+  eio_frame *probe_reply;   /* upgrade candidate: the 3probe to write */
+  uint8_t kind;             /* internal: none, the session's transport, an upgrade candidate */
+  bool close_asked;         /* close at the next eio_ws_write() */
+  uint16_t close_code;      /* when a call returns -1: the WebSocket close code to send */
+};
+
+/* The upgrade request as the carrier read it. */
+typedef struct {
+  const struct query *q;          /* its parameters (http/query.h) */
+  const char *origin;             /* the Origin header, or NULL */
+  const char *remote_address;
+  bool secure;
+  /* Appends the request's headers as "name: value\r\n" lines with lower-case names. */
+  void (*write_headers)(const void *ctx, sbuf *out);
+  const void *ctx;
+} eio_ws_request;
+
+/* The Engine.IO error of an upgrade request (an index for eio_error_message), or -1 when it may
+ * proceed. A refusal is answered 400 with the message as text/html, as the reference does. */
+int eio_ws_check(eio_server *srv, const eio_ws_request *r);
+const char *eio_error_message(int code);
+/* The WebSocket is open: a new session, or a candidate to upgrade one. 0, or -1: close it. */
+int eio_ws_open(eio_server *srv, eio_ws *ws, const eio_ws_request *r);
+/* A whole message. 0, or -1: close the connection with ws->close_code. */
+int eio_ws_message(eio_ws *ws, const uint8_t *data, size_t len, bool binary);
+/* A message over max_payload arrived: the session ends ("transport error"); close with
+ * ws->close_code (1009). Returns -1. */
+int eio_ws_oversize(eio_ws *ws);
+/* The carrier may write: queued frames go out. 0, or -1: close with ws->close_code. */
+int eio_ws_write(eio_ws *ws);
+/* The connection is gone (closed by either side): no eio_ws_* call follows for it. */
+void eio_ws_gone(eio_ws *ws);
+
 /* --- the listener's side: libwebsockets events for requests under this server's path --- */
 typedef struct eio_conn eio_conn;  /* per-wsi state, lives in the wsi's user area */
 size_t eio_conn_size(void);
@@ -92,11 +147,11 @@ int eio_http_writeable(eio_server *srv, struct lws *wsi, eio_conn *c);
 void eio_http_closed(eio_server *srv, struct lws *wsi, eio_conn *c);
 /* A WebSocket upgrade request (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE): 0 accepts; otherwise an
  * error response has been written and the return value is the callback's. */
-int eio_ws_confirm(eio_server *srv, struct lws *wsi, eio_conn *c);
-int eio_ws_established(eio_server *srv, struct lws *wsi, eio_conn *c);
-int eio_ws_receive(eio_server *srv, struct lws *wsi, eio_conn *c, const void *in, size_t len);
-int eio_ws_writeable(eio_server *srv, struct lws *wsi, eio_conn *c);
-void eio_ws_closed(eio_server *srv, struct lws *wsi, eio_conn *c);
+int eio_lws_confirm(eio_server *srv, struct lws *wsi, eio_conn *c);
+int eio_lws_established(eio_server *srv, struct lws *wsi, eio_conn *c);
+int eio_lws_receive(eio_server *srv, struct lws *wsi, eio_conn *c, const void *in, size_t len);
+int eio_lws_writeable(eio_server *srv, struct lws *wsi, eio_conn *c);
+void eio_lws_closed(eio_server *srv, struct lws *wsi, eio_conn *c);
 /* The connection is being destroyed (LWS_CALLBACK_WSI_DESTROY): lws does not always say
  * "closed" first (not when the context goes down), so whatever the state still holds goes. */
 void eio_conn_destroyed(struct lws *wsi, eio_conn *c);

@@ -16,7 +16,7 @@ typedef struct {
   const char *value; /* NUL-terminated, inside `store`; "" for `key` or `key=` */
 } query_param;
 
-typedef struct {
+typedef struct query {
   query_param params[QUERY_MAX_PARAMS];
   unsigned count;
   size_t used;                     /* bytes of `store` in use */

@@ -13,6 +13,7 @@
 
 #include "net/fifo_timer.h"
 #include "net/http.h"
+#include "net/ws_conn.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -36,6 +37,7 @@ typedef struct {
 
 struct sio_listener {
   struct lws_context *context;
+  ws_front *front;           /* plain TCP: sio accepts, keeps WebSockets, hands the rest to lws */
   route *routes;
   size_t route_count;
   hook *shutdown_hooks;
@@ -257,7 +259,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0) return 1;
     route *r = find_route(l, path);
     if (!r || r->kind != R_ENGINE) return 1;
-    return eio_ws_confirm(r->engine, wsi, conn_eio(c));
+    return eio_lws_confirm(r->engine, wsi, conn_eio(c));
   }
   case LWS_CALLBACK_ESTABLISHED: {
     char path[256];
@@ -265,14 +267,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     conn_clear(c);
     c->route = find_route(l, path);
     if (!c->route || c->route->kind != R_ENGINE) return -1;
-    return eio_ws_established(c->route->engine, wsi, conn_eio(c));
+    return eio_lws_established(c->route->engine, wsi, conn_eio(c));
   }
   case LWS_CALLBACK_RECEIVE:
-    return conn_engine(c) ? eio_ws_receive(conn_engine(c), wsi, conn_eio(c), in, len) : -1;
+    return conn_engine(c) ? eio_lws_receive(conn_engine(c), wsi, conn_eio(c), in, len) : -1;
   case LWS_CALLBACK_SERVER_WRITEABLE:
-    return conn_engine(c) ? eio_ws_writeable(conn_engine(c), wsi, conn_eio(c)) : 0;
+    return conn_engine(c) ? eio_lws_writeable(conn_engine(c), wsi, conn_eio(c)) : 0;
   case LWS_CALLBACK_CLOSED:
-    if (conn_engine(c)) eio_ws_closed(conn_engine(c), wsi, conn_eio(c));
+    if (conn_engine(c)) eio_lws_closed(conn_engine(c), wsi, conn_eio(c));
     return 0;
 
   default:
@@ -373,6 +375,24 @@ void sio_listener_options_default(sio_listener_options *o) {
       .port = 3000, .drain_timeout_ms = 5000, .http_idle_timeout_ms = HTTP_IDLE_TIMEOUT_MS};
 }
 
+/* The front's questions: which engine serves a path, may one more connection come in, and
+ * lws takes over a connection that is not a WebSocket of ours. */
+static eio_server *front_engine_for(void *ctx, const char *path) {
+  route *r = find_route(ctx, path);
+  return r && r->kind == R_ENGINE ? r->engine : NULL;
+}
+
+static bool front_admit(void *ctx) {
+  sio_listener *l = ctx;
+  return !l->draining && l->connections + ws_front_connections(l->front) < l->max_connections;
+}
+
+static void front_adopt(void *ctx, int fd) {
+  sio_listener *l = ctx;
+  /* On failure lws closes the descriptor itself. */
+  lws_adopt_socket_vhost(lws_get_vhost_by_name(l->context, "default"), fd);
+}
+
 /* Uses the hard fd limit, and keeps connections below it with room for files and Redis. */
 static unsigned connection_budget(unsigned wanted) {
   struct rlimit rl;
@@ -403,8 +423,10 @@ sio_listener *sio_listener_new(const sio_listener_options *o) {
 
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
-  info.port = o->port;
-  info.iface = o->host;
+  bool tls = o->tls_cert && o->tls_key;
+  /* Plain TCP is accepted by sio's front (net/ws_conn.c); lws listens only for TLS. */
+  info.port = tls ? o->port : CONTEXT_PORT_NO_LISTEN_SERVER;
+  info.iface = tls ? o->host : NULL;
   info.protocols = protocols;
   info.user = l;
   info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
@@ -429,6 +451,15 @@ sio_listener *sio_listener_new(const sio_listener_options *o) {
     LOG_E("net", "cannot listen host=%s port=%d", o->host ? o->host : "*", o->port);
     free(l);
     return NULL;
+  }
+  if (!tls) {
+    ws_front_hooks hooks = {front_engine_for, front_admit, front_adopt, l};
+    l->front = ws_front_new(l, l->context, o->host, o->port, &hooks);
+    if (!l->front) {
+      lws_context_destroy(l->context);
+      free(l);
+      return NULL;
+    }
   }
   unsigned idle_ms = o->http_idle_timeout_ms ? o->http_idle_timeout_ms : HTTP_IDLE_TIMEOUT_MS;
   fifo_timer_init(&l->idle_wait, l->context, (int64_t)idle_ms * 1000, on_idle_expired, l);
@@ -552,6 +583,7 @@ void sio_listener_free(sio_listener *l) {
    * the connections, then the endpoints' memory. */
   for (size_t i = 0; i < l->route_count; i++)
     if (l->routes[i].kind == R_ENGINE) eio_server_stop(l->routes[i].engine);
+  ws_front_free(l->front);
   fifo_timer_destroy(&l->idle_wait);
   lws_context_destroy(l->context);
   for (size_t i = 0; i < l->route_count; i++) {

@@ -5,20 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import {
-  setup, request, pollingHandshake, wsHandshake, poll, post, rawTcp, IS_REF,
+  setup, request, pollingHandshake, wsHandshake, poll, post, rawTcp, IS_REF, assertStillServing,
 } from '../lib/eio.mjs';
 
 const QUIET = ['--ping-interval', '10000', '--ping-timeout', '5000'];
 const SMALL = ['--max-payload', '1000', ...QUIET];
-
-async function assertStillServing(ctx) {
-  const { sid } = await pollingHandshake(ctx);
-  assert.equal((await post(ctx, sid, '4still serving')).body, 'ok');
-  assert.equal((await poll(ctx, sid)).body, '4still serving');
-  const { client } = await wsHandshake(ctx);
-  client.send('4ws still serving');
-  assert.equal(await client.nextText(), '4ws still serving');
-}
 
 test('a polling POST of exactly --max-payload bytes is accepted', async (t) => {
   const ctx = await setup(t, SMALL);

@@ -1,5 +1,6 @@
 // Helpers for the Engine.IO end-to-end tests: a per-test server with cleanup, raw HTTP
 // requests (fetch), raw WebSockets (the `ws` package) with a message queue, and timeouts.
+import assert from 'node:assert/strict';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { startServer } from './server.mjs';
@@ -244,4 +245,14 @@ export function rawTcp(port, bytes, ms = 1000) {
     sock.on('close', () => done(true));
     sock.on('error', () => done(true));
   });
+}
+
+/** Fails unless the server still serves a fresh client over both transports. */
+export async function assertStillServing(ctx) {
+  const { sid } = await pollingHandshake(ctx);
+  assert.equal((await post(ctx, sid, '4still serving')).body, 'ok');
+  assert.equal((await poll(ctx, sid)).body, '4still serving');
+  const { client } = await wsHandshake(ctx);
+  client.send('4ws still serving');
+  assert.equal(await client.nextText(), '4ws still serving');
 }

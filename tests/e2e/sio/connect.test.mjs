@@ -34,13 +34,16 @@ for (const mode of Object.keys(MODES)) {
     const before = Date.now();
     const s = client(ctx, '/', mode, {
       query: { room: 'a b', n: '1' },
-      extraHeaders: { authorization: 'Bearer abc', origin: 'http://example.test' },
+      extraHeaders: { authorization: 'Bearer abc', origin: 'http://example.test', 'x-custom': 'c1' },
       auth: { token: 't' },
     });
     await connected(s, mode);
     const [hs] = await withTimeout(new Promise((resolve) => s.emit('handshake', (...a) => resolve(a))), 3000, 'handshake');
     assert.equal(hs.headers.authorization, 'Bearer abc');
     assert.equal(hs.headers.origin, 'http://example.test');
+    // Over plain-TCP WebSocket sio reads every header itself; a session opened over
+    // long-polling has those libwebsockets knows by name (include/sio.h).
+    if (mode === 'websocket') assert.equal(hs.headers['x-custom'], 'c1');
     assert.equal(hs.xdomain, true, 'an Origin header was sent');
     assert.equal(hs.secure, false);
     assert.match(hs.address, /^(::ffff:)?127\.0\.0\.1$/);
