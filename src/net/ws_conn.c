@@ -674,17 +674,12 @@ static const listener_watch_ops watch_ops = {on_events, on_events_writable};
 
 /* ------------------------------------------------------------------------------------------ */
 
-static int listen_on(const char *host, int port) {
-  struct addrinfo hints = {.ai_family = host ? AF_UNSPEC : AF_INET6,
-                           .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE},
-                  *res = NULL;
+static int listen_addrinfo(const char *host, int family, int port) {
+  struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+  struct addrinfo *res = NULL;
   char service[16];
   snprintf(service, sizeof service, "%d", port);
-  if (getaddrinfo(host, service, &hints, &res)) {
-    hints.ai_family = AF_INET; /* no IPv6 here */
-    if (host || getaddrinfo(NULL, service, &hints, &res)) return -1;
-  }
+  if (getaddrinfo(host, service, &hints, &res)) return -1;
   int fd = -1;
   for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -699,6 +694,14 @@ static int listen_on(const char *host, int port) {
   }
   freeaddrinfo(res);
   return fd;
+}
+
+/* No host: every address, IPv6 and IPv4 on one socket, or IPv4 alone where IPv6 is off (some
+ * containers). */
+static int listen_on(const char *host, int port) {
+  if (host) return listen_addrinfo(host, AF_UNSPEC, port);
+  int fd = listen_addrinfo(NULL, AF_INET6, port);
+  return fd >= 0 ? fd : listen_addrinfo(NULL, AF_INET, port);
 }
 
 ws_front *ws_front_new(sio_listener *l, struct lws_context *context, const char *host, int port,
