@@ -197,10 +197,20 @@ static void answer_get(eio_session *s, eio_frame *control) {
   conn_reply_buf(c, 200, "text/plain; charset=UTF-8", &body);
 }
 
-/* Moves queued frames towards the client if its transport can take them now. */
+static int ws_send_some(eio_session *s, eio_ws *ws);
+
+/* Moves queued frames towards the client if its transport can take them now. A lone frame on
+ * a carrier that may write at any time leaves at once (a broadcast touches each recipient
+ * once, not again in a later write pass); a failed send is left to the carrier, which hears of
+ * the dead socket from its own events. */
 static void session_flush(eio_session *s) {
   if (s->transport == EIO_TRANSPORT_WEBSOCKET) {
-    if (s->q_len) wake(s->ws);
+    eio_ws *ws = s->ws;
+    if (s->q_len == 1 && ws && ws->ops->send_anytime && !ws->ops->choked(ws) && s->state == S_OPEN) {
+      ws_send_some(s, ws);
+      return;
+    }
+    if (s->q_len) wake(ws);
   } else if (s->get && s->q_len) {
     answer_get(s, NULL);
   }
@@ -1126,7 +1136,7 @@ static bool lws_ws_choked(const eio_ws *ws) {
   return lws_send_pipe_choked(lws_container_of(ws, eio_conn, ws)->wsi);
 }
 
-static const eio_ws_ops lws_ws_ops = {lws_ws_want_write, lws_ws_send, lws_ws_choked};
+static const eio_ws_ops lws_ws_ops = {lws_ws_want_write, lws_ws_send, lws_ws_choked, false};
 
 int eio_lws_confirm(eio_server *srv, struct lws *wsi, eio_conn *c) {
   query q;

@@ -94,6 +94,8 @@ typedef struct {
   int (*send)(eio_ws *ws, const uint8_t *data, size_t len);
   /* Bytes of an earlier send are still waiting for the kernel. */
   bool (*choked)(const eio_ws *ws);
+  /* `send` may be called at any time, not only from eio_ws_write() (lws: no). */
+  bool send_anytime;
 } eio_ws_ops;
 
 struct eio_ws {

@@ -210,7 +210,7 @@ static bool ops_choked(const eio_ws *ws) {
   return c->out_len > c->out_off;
 }
 
-static const eio_ws_ops conn_ops = {ops_want_write, ops_send, ops_choked};
+static const eio_ws_ops conn_ops = {ops_want_write, ops_send, ops_choked, true};
 
 /* Our close frame, then the peer's FIN (or the linger timer) ends it. The Engine.IO side is
  * told at once. */
