@@ -294,3 +294,33 @@ test('an upgrade request with a head over 8 KB is not taken, and the server keep
   assert.ok(c.head === null || !/^HTTP\/1\.1 101 /.test(c.head), 'no upgrade');
   await assertStillServing(ctx);
 });
+
+test('random bytes after the handshake, on many connections at once, never hurt the server', async (t) => {
+  const ctx = await setup(t, QUIET);
+  // A fixed-seed generator: a failure can be replayed.
+  let seed = 0x5eed;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed;
+  };
+  const clients = [];
+  for (let i = 0; i < 60; i++) {
+    const { c, sid } = await openSession(ctx, t);
+    clients.push({ c, sid });
+  }
+  for (const [i, { c }] of clients.entries()) {
+    // Half start with a plausible masked header (so the parser goes deeper), half pure noise.
+    const noise = Buffer.from(Array.from({ length: 64 + (rand() % 2048) }, () => rand() & 0xff));
+    if (i % 2 === 0) {
+      noise[0] = 0x80 | [0, 1, 2, 8, 9, 10][rand() % 6];
+      noise[1] = 0x80 | (rand() % 128);
+    }
+    c.write(noise);
+  }
+  await sleep(300);
+  for (const { c } of clients) c.close();
+  await sleep(200);
+  // Every session is over: closed for its noise, or when its client hung up.
+  for (const { sid } of clients) await assertSessionGone(ctx, sid);
+  await assertStillServing(ctx);
+});
