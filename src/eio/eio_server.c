@@ -20,6 +20,7 @@
 #include "http/query.h"
 #include "net/http.h"
 #include "net/fifo_timer.h"
+#include "net/ws_codec.h"
 #include "util/base64.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -1022,21 +1023,9 @@ int eio_ws_oversize(eio_ws *ws) {
  * frame's headroom (the same bytes for every recipient of a shared frame). Returns the frames
  * sent, or -1 when the connection is dead. */
 #define WS_BATCH_BYTES 16384
-static size_t ws_header(uint8_t *out, bool binary, size_t len) {
-  out[0] = (uint8_t)(0x80 | (binary ? 0x2 : 0x1));
-  if (len < 126) {
-    out[1] = (uint8_t)len;
-    return 2;
-  }
-  if (len < 65536) {
-    out[1] = 126;
-    out[2] = (uint8_t)(len >> 8);
-    out[3] = (uint8_t)len;
-    return 4;
-  }
-  out[1] = 127;
-  for (int i = 0; i < 8; i++) out[2 + i] = (uint8_t)((uint64_t)len >> (8 * (7 - i)));
-  return 10;
+static size_t ws_header(uint8_t *out, const eio_frame *f) {
+  return ws_frame_header_write(out, eio_frame_binary(f) ? WS_OP_BINARY : WS_OP_TEXT,
+                               eio_frame_len(f));
 }
 
 static int ws_send_some(eio_session *s, eio_ws *ws) {
@@ -1045,7 +1034,7 @@ static int ws_send_some(eio_session *s, eio_ws *ws) {
   size_t len = eio_frame_len(f);
   if (s->q_len == 1 || len + 10 > WS_BATCH_BYTES / 2) {
     uint8_t head[10];
-    size_t h = ws_header(head, eio_frame_binary(f), len);
+    size_t h = ws_header(head, f);
     uint8_t *data = eio_frame_data(f);
     memcpy(data - h, head, h);
     int r = ws->ops->send(ws, data - h, len + h);
@@ -1058,7 +1047,7 @@ static int ws_send_some(eio_session *s, eio_ws *ws) {
     f = s->queue[s->q_head];
     len = eio_frame_len(f);
     if ((size_t)(end - p) < len + 10) break;
-    p += ws_header(p, eio_frame_binary(f), len);
+    p += ws_header(p, f);
     memcpy(p, eio_frame_data(f), len);
     p += len;
     eio_frame_unref(queue_pop(s));
@@ -1077,7 +1066,7 @@ int eio_ws_write(eio_ws *ws) {
     eio_frame *f = ws->probe_reply;
     ws->probe_reply = NULL;
     uint8_t buf[16];
-    size_t h = ws_header(buf, false, eio_frame_len(f));
+    size_t h = ws_header(buf, f);
     memcpy(buf + h, eio_frame_data(f), eio_frame_len(f));
     int r = ws->ops->send(ws, buf, h + eio_frame_len(f));
     eio_frame_unref(f);

@@ -133,6 +133,14 @@ static void conn_free(ws_conn *c) {
   free(c);
 }
 
+static void free_graveyard(ws_front *f) {
+  while (f->graveyard) {
+    ws_conn *c = f->graveyard;
+    f->graveyard = c->next_write;
+    conn_free(c);
+  }
+}
+
 static void on_head_timeout(fifo_timer *q, fifo_timer_entry *e) {
   conn_kill(lws_container_of(e, ws_conn, u.timer));
 }
@@ -223,7 +231,10 @@ static void conn_close(ws_conn *c, uint16_t code) {
   c->state = CLOSING;
   memset(&c->u.timer, 0, sizeof c->u.timer);
   fifo_timer_arm(&c->front->close_wait, &c->u.timer);
-  uint8_t frame[4] = {0x88, 2, (uint8_t)(code >> 8), (uint8_t)code};
+  uint8_t frame[4];
+  ws_frame_header_write(frame, WS_OP_CLOSE, 2);
+  frame[2] = (uint8_t)(code >> 8);
+  frame[3] = (uint8_t)code;
   if (conn_send(c, frame, sizeof frame) < 0) {
     conn_kill(c);
   } else if (c->out_len > c->out_off) {
@@ -254,11 +265,7 @@ static void flush(ws_front *f) {
       if (eio_ws_write(&c->u.ws) < 0) conn_close(c, c->u.ws.close_code);
     }
   }
-  while (f->graveyard) {
-    ws_conn *c = f->graveyard;
-    f->graveyard = c->next_write;
-    conn_free(c);
-  }
+  free_graveyard(f);
 }
 
 static void on_flush(lws_sorted_usec_list_t *sul) {
@@ -468,7 +475,8 @@ static int frame(ws_conn *c, const ws_frame_header *fh, uint8_t *payload) {
   case WS_OP_PING: {
     /* A peer that does not read gets no pong: what it does not read must not pile up here. */
     if (c->out_len > c->out_off) return 0;
-    uint8_t pong[2 + 125] = {0x8A, (uint8_t)len};
+    uint8_t pong[2 + 125];
+    ws_frame_header_write(pong, WS_OP_PONG, len);
     memcpy(pong + 2, payload, len);
     if (conn_send(c, pong, 2 + len) < 0) {
       conn_kill(c);
@@ -749,11 +757,7 @@ void ws_front_free(ws_front *f) {
     if (c->state == DEAD) conn_free(c);
   }
   f->write_head = NULL;
-  while (f->graveyard) {
-    ws_conn *c = f->graveyard;
-    f->graveyard = c->next_write;
-    conn_free(c);
-  }
+  free_graveyard(f);
   if (f->context) {
     lws_sul_cancel(&f->flush_sul);
     lws_sul_cancel(&f->accept_pause);
