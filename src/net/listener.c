@@ -1,6 +1,8 @@
 /* The listener: one libwebsockets context on lws's own event loop (measured 2-3x cheaper per
  * message than the libuv plugin here), one protocol that receives both the HTTP and the
- * WebSocket callbacks, and a routing table by path. */
+ * WebSocket callbacks, and a routing table by path. Over plain TCP, sio's front
+ * (net/ws_conn.c) accepts the connections, keeps the Engine.IO WebSockets and hands the rest to
+ * this context; over TLS, lws listens and carries everything itself. */
 #include "net/listener.h"
 
 #include <libwebsockets.h>
