@@ -545,23 +545,26 @@ static void lws_write_headers(const void *ctx, sbuf *b) {
   }
 }
 
-/* A request held by lws, seen as a carrier-neutral request (the strings live in `store`). */
+static void lws_write_address(const void *ctx, sbuf *b) {
+  char peer[64] = "";
+  lws_get_peer_simple((struct lws *)ctx, peer, sizeof peer);
+  sbuf_append_str(b, peer);
+}
+
+/* A request held by lws, seen as a carrier-neutral request. */
 typedef struct {
   eio_ws_request r;
-  char peer[64];
   char origin[1024];
 } lws_request;
 
 static void lws_request_init(lws_request *lr, struct lws *wsi, const query *q) {
-  lr->peer[0] = 0;
-  lws_get_peer_simple(wsi, lr->peer, sizeof lr->peer);
   int n = lws_hdr_copy(wsi, lr->origin, sizeof lr->origin, WSI_TOKEN_ORIGIN);
   lr->r = (eio_ws_request){.q = q,
                            .origin = n >= 0 && lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0
                                          ? lr->origin
                                          : NULL,
-                           .remote_address = lr->peer,
                            .secure = lws_is_ssl(wsi),
+                           .write_address = lws_write_address,
                            .write_headers = lws_write_headers,
                            .ctx = wsi};
 }
@@ -580,7 +583,7 @@ static void capture_handshake(eio_session *s, const eio_ws_request *r) {
   }
   sbuf_append_byte(&b, 0);
   size_t remote_at = b.len;
-  sbuf_append_str(&b, r->remote_address ? r->remote_address : "");
+  r->write_address(r->ctx, &b);
   sbuf_append_byte(&b, 0);
   size_t headers_at = b.len;
   r->write_headers(r->ctx, &b);

@@ -111,9 +111,10 @@ struct eio_ws {
 typedef struct {
   const struct query *q;          /* its parameters (http/query.h) */
   const char *origin;             /* the Origin header, or NULL */
-  const char *remote_address;
   bool secure;
-  /* Appends the request's headers as "name: value\r\n" lines with lower-case names. */
+  /* What only a new session keeps (socket.handshake), asked for only then: the peer's address,
+   * and the request's headers as "name: value\r\n" lines with lower-case names. */
+  void (*write_address)(const void *ctx, sbuf *out);
   void (*write_headers)(const void *ctx, sbuf *out);
   const void *ctx;
 } eio_ws_request;

@@ -289,8 +289,14 @@ static void respond_and_close(ws_conn *c, const char *status, const char *body, 
   conn_kill(c);
 }
 
+/* What eio_ws_request's callbacks read: the parsed head and the connection. */
+typedef struct {
+  const http_head *head;
+  int fd;
+} request_ctx;
+
 static void head_write_headers(const void *ctx, sbuf *out) {
-  const http_head *h = ctx;
+  const http_head *h = ((const request_ctx *)ctx)->head;
   for (unsigned i = 0; i < h->header_count; i++) {
     const http_header *hd = &h->headers[i];
     size_t at = out->len;
@@ -304,15 +310,17 @@ static void head_write_headers(const void *ctx, sbuf *out) {
   }
 }
 
-static void peer_address(int fd, char *out, size_t len) {
+static void peer_address(const void *ctx, sbuf *out) {
   struct sockaddr_storage sa;
   socklen_t sl = sizeof sa;
-  out[0] = 0;
-  if (getpeername(fd, (struct sockaddr *)&sa, &sl)) return;
-  if (sa.ss_family == AF_INET6)
-    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, out, (socklen_t)len);
-  else if (sa.ss_family == AF_INET)
-    inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, out, (socklen_t)len);
+  char text[INET6_ADDRSTRLEN] = "";
+  if (getpeername(((const request_ctx *)ctx)->fd, (struct sockaddr *)&sa, &sl) == 0) {
+    if (sa.ss_family == AF_INET6)
+      inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, text, sizeof text);
+    else if (sa.ss_family == AF_INET)
+      inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, text, sizeof text);
+  }
+  sbuf_append_str(out, text);
 }
 
 static bool header_is(const http_header *h, const char *value) {
@@ -327,20 +335,20 @@ static int upgrade(ws_conn *c, const http_head *h) {
     respond_and_close(c, "400 Bad Request", eio_error_message(3), NULL);
     return -1;
   }
-  char origin[1024] = "", peer[64];
+  char origin[1024] = "";
+  request_ctx rc = {h, c->fd};
   const http_header *oh = http_head_find(h, "origin");
   bool has_origin = oh && oh->value_len < sizeof origin;
   if (has_origin) {
     memcpy(origin, oh->value, oh->value_len);
     origin[oh->value_len] = 0;
   }
-  peer_address(c->fd, peer, sizeof peer);
   eio_ws_request req = {.q = &q,
                         .origin = has_origin ? origin : NULL,
-                        .remote_address = peer,
                         .secure = false,
+                        .write_address = peer_address,
                         .write_headers = head_write_headers,
-                        .ctx = h};
+                        .ctx = &rc};
   /* Engine.IO's checks come first, then the WebSocket handshake's, as in the reference. */
   int err = eio_ws_check(c->engine, &req);
   if (err >= 0) {
