@@ -14,7 +14,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libwebsockets.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -48,7 +47,7 @@ typedef struct ws_conn {
   } u;
   ws_front *front;
   eio_server *engine;
-  uint8_t *in;               /* bytes read and not yet used: a partial head or frame */
+  uint8_t *in;               /* bytes read and not yet used: an incomplete frame (a head is only peeked at) */
   uint8_t *out;              /* bytes the kernel has not taken yet */
   sbuf *msg;                 /* a fragmented message being put together */
   struct ws_conn *next_write;
