@@ -47,7 +47,7 @@ typedef struct ws_conn {
   } u;
   ws_front *front;
   eio_server *engine;
-  uint8_t *in;               /* bytes read and not yet used: an incomplete frame (a head is only peeked at) */
+  uint8_t *in;               /* an incomplete frame read so far (heads are only peeked) */
   uint8_t *out;              /* bytes the kernel has not taken yet */
   sbuf *msg;                 /* a fragmented message being put together */
   struct ws_conn *next_write;
