@@ -207,7 +207,8 @@ static int ws_send_some(eio_session *s, eio_ws *ws);
 static void session_flush(eio_session *s) {
   if (s->transport == EIO_TRANSPORT_WEBSOCKET) {
     eio_ws *ws = s->ws;
-    if (s->q_len == 1 && ws && ws->ops->send_anytime && !ws->ops->choked(ws) && s->state == S_OPEN) {
+    if (s->q_len == 1 && ws && ws->ops->send_anytime && !ws->ops->choked(ws) &&
+        s->state == S_OPEN) {
       ws_send_some(s, ws);
       return;
     }

@@ -177,7 +177,8 @@ static int conn_send(ws_conn *c, const uint8_t *data, size_t len) {
 /* EPOLLOUT: what was kept goes out; then Engine.IO may go on. */
 static void conn_writable(ws_conn *c) {
   if (c->out_len > c->out_off) {
-    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       conn_kill(c);
       return;
